@@ -1,0 +1,178 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Paging;
+using static KernelMm.Model.KernelLayout;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Boot;
+
+/// <summary>
+/// start_kernel, as far as memory goes: memblock reservations (the first megabyte, the
+/// image, the memmap), the page tables of head_64.S and init_mem_mapping (direct map,
+/// high kernel map, vmemmap), memblock_free_all, preallocate_vmalloc_pages, and at the
+/// end of boot mark_rodata_ro, whose alias processing splits the first direct-map gigabyte.
+/// </summary>
+internal sealed class KernelBoot(Kernel k)
+{
+    /// <summary>sizeof(struct page) in the kernel, for the size of the memmap.</summary>
+    private const long StructPageSize = 64;
+
+    private readonly List<(long Start, long End)> _reserved = [];
+    private long _memblockTop;
+
+    public void Boot()
+    {
+        long nr = k.Options.NrPages;
+
+        // memblock: the first megabyte (BIOS, real-mode trampoline), the image, the memmap
+        // at the top of RAM (memblock allocates top-down), then early page tables below it.
+        Reserve(0, (long)(ISA_END_ADDRESS >> PAGE_SHIFT), PageOwnerKind.Reserved);
+        Reserve(k.Image.FirstPfn, k.Image.EndPfn, PageOwnerKind.KernelImage);
+        long memmapPages = (long)RoundUp((ulong)(nr * StructPageSize), PMD_SIZE) >> PAGE_SHIFT;
+        k.MemmapStartPfn = nr - memmapPages;
+        Reserve(k.MemmapStartPfn, nr, PageOwnerKind.Reserved, ownerId: 1);
+        _memblockTop = k.MemmapStartPfn;
+        k.Frames[k.ZeroPfn].OwnerKind = PageOwnerKind.ZeroPage;
+
+        BuildHighMap();
+        BuildDirectMap(nr);
+        BuildVmemmap(nr);
+
+        // memblock_free_all: everything not reserved goes to the buddy allocator.
+        long pfn = 0;
+        foreach (var (s, e) in _reserved.OrderBy(r => r.Start))
+        {
+            if (s > pfn)
+                k.Buddy.FreeBootMemory(pfn, s);
+            pfn = Math.Max(pfn, e);
+        }
+        if (pfn < nr)
+            k.Buddy.FreeBootMemory(pfn, nr);
+        k.ReservedPages = _reserved.Sum(r => r.End - r.Start);
+
+        PreallocateVmallocPages();
+        MarkRodataRo();
+        k.SystemState = SystemState.SYSTEM_RUNNING;
+    }
+
+    private void Reserve(long start, long end, PageOwnerKind kind, int ownerId = 0)
+    {
+        k.Buddy.Reserve(start, end, kind, ownerId);
+        _reserved.Add((start, end));
+    }
+
+    /// <summary>memblock_alloc of one zeroed page for an early page table, top-down.</summary>
+    private long MemblockAllocTable()
+    {
+        long pfn = --_memblockTop;
+        Reserve(pfn, pfn + 1, PageOwnerKind.KernelPageTable);
+        k.Tables.Create(pfn);
+        return pfn;
+    }
+
+    /// <summary>
+    /// head_64.S: init_top_pgt[511] -&gt; level3_kernel_pgt[510] -&gt; level2_kernel_pgt, whose
+    /// 2M entries map the image with __PAGE_KERNEL_LARGE_EXEC; cleanup_highmap leaves only
+    /// [_text, roundup(_brk_end, PMD_SIZE)).
+    /// </summary>
+    private void BuildHighMap()
+    {
+        var pgd = k.Tables.Create(k.InitTopPgt);
+        var l3 = k.Tables.Create(k.Image.Level3KernelPgtPfn);
+        var l2 = k.Tables.Create(k.Image.Level2KernelPgtPfn);
+        pgd[pgd_index(__START_KERNEL_map)] = mk_table(k.Image.Level3KernelPgtPfn, _PAGE_TABLE);
+        l3[pud_index(__START_KERNEL_map)] = mk_table(k.Image.Level2KernelPgtPfn, _KERNPG_TABLE);
+        ulong end = RoundUp(k.Image._brk_end, PMD_SIZE);
+        for (ulong va = k.Image._text; va < end; va += PMD_SIZE)
+            l2[pmd_index(va)] = pfn_pmd((long)(KernelImage.__pa_symbol(va) >> PAGE_SHIFT), __PAGE_KERNEL_LARGE_EXEC);
+    }
+
+    /// <summary>
+    /// init_memory_mapping of all RAM at PAGE_OFFSET: 1G leaves where direct_gbpages allows
+    /// and the range covers a whole gigabyte, 2M leaves for the rest (RAM is 4 MiB-granular).
+    /// </summary>
+    private void BuildDirectMap(long nr)
+    {
+        var pgd = k.Tables[k.InitTopPgt];
+        ulong ramEnd = (ulong)nr << PAGE_SHIFT;
+        for (ulong phys = 0; phys < ramEnd;)
+        {
+            ulong va = PAGE_OFFSET + phys;
+            int gi = pgd_index(va);
+            if (pgd_none(pgd[gi]))
+                pgd[gi] = mk_table(MemblockAllocTable(), _KERNPG_TABLE);
+            var pud = k.Tables[pte_pfn(pgd[gi])];
+            int ui = pud_index(va);
+            if (k.Options.GbPages && phys + PUD_SIZE <= ramEnd)
+            {
+                pud[ui] = pfn_pud((long)(phys >> PAGE_SHIFT), __PAGE_KERNEL_LARGE);
+                k.DirectMap.update_page_count(PageLevel.PG_LEVEL_1G, 1);
+                phys += PUD_SIZE;
+                continue;
+            }
+            long pmdPfn = MemblockAllocTable();
+            pud[ui] = mk_table(pmdPfn, _KERNPG_TABLE);
+            var pmd = k.Tables[pmdPfn];
+            for (int i = 0; i < PTRS_PER_TABLE && phys < ramEnd; i++, phys += PMD_SIZE)
+            {
+                pmd[i] = pfn_pmd((long)(phys >> PAGE_SHIFT), __PAGE_KERNEL_LARGE);
+                k.DirectMap.update_page_count(PageLevel.PG_LEVEL_2M, 1);
+            }
+        }
+        k.MaxPfnMapped = nr;
+    }
+
+    /// <summary>vmemmap_populate_hugepages: the memmap mapped with 2M PAGE_KERNEL_LARGE leaves at VMEMMAP_START.</summary>
+    private void BuildVmemmap(long nr)
+    {
+        var pgd = k.Tables[k.InitTopPgt];
+        ulong bytes = (ulong)(nr * StructPageSize);
+        long memmapPfn = k.MemmapStartPfn;
+        for (ulong off = 0; off < bytes; off += PMD_SIZE, memmapPfn += (long)(PMD_SIZE >> PAGE_SHIFT))
+        {
+            ulong va = VMEMMAP_START + off;
+            int gi = pgd_index(va);
+            if (pgd_none(pgd[gi]))
+                pgd[gi] = mk_table(MemblockAllocTable(), _KERNPG_TABLE);
+            var pud = k.Tables[pte_pfn(pgd[gi])];
+            int ui = pud_index(va);
+            if (pud_none(pud[ui]))
+                pud[ui] = mk_table(MemblockAllocTable(), _KERNPG_TABLE);
+            var pmd = k.Tables[pud_pfn(pud[ui])];
+            pmd[pmd_index(va)] = pfn_pmd(memmapPfn, __PAGE_KERNEL_LARGE);
+        }
+    }
+
+    /// <summary>
+    /// preallocate_vmalloc_pages (5.8+): every PGD entry of the vmalloc area gets its PUD
+    /// table at boot so that no pgd ever needs syncing; from the buddy allocator, as mem_init runs it.
+    /// </summary>
+    private void PreallocateVmallocPages()
+    {
+        var pgd = k.Tables[k.InitTopPgt];
+        for (ulong va = VMALLOC_START; va <= VMALLOC_END && va >= VMALLOC_START; va += PGDIR_SIZE)
+        {
+            int gi = pgd_index(va);
+            if (!pgd_none(pgd[gi]))
+                continue;
+            long pfn = k.AllocKernelTable(PageLevel.PG_LEVEL_1G);
+            pgd[gi] = mk_table(pfn, _KERNPG_TABLE);
+        }
+    }
+
+    /// <summary>
+    /// mark_rodata_ro: set_memory_ro on [_text, __end_rodata_hpage_align), then
+    /// kernel_set_to_readonly, then set_memory_nx on [_etext, roundup(_brk_end, PMD_SIZE)).
+    /// The alias of the read-only range in the direct map is made read-only too, which
+    /// splits the first direct-map gigabyte into 2M pages.
+    /// </summary>
+    private void MarkRodataRo()
+    {
+        ulong start = k.Image._text;
+        ulong end = k.Image.__end_rodata_hpage_align;
+        k.SetMemory.ReadOnly(start, (long)((end - start) >> PAGE_SHIFT));
+        k.KernelSetToReadonly = true;
+        ulong allEnd = RoundUp(k.Image._brk_end, PMD_SIZE);
+        k.SetMemory.NoExec(k.Image._etext, (long)((allEnd - k.Image._etext) >> PAGE_SHIFT));
+    }
+}

@@ -1,0 +1,45 @@
+namespace KernelMm.Model.Boot;
+
+/// <summary>
+/// The kernel image's sections at their physical load address (CONFIG_PHYSICAL_START,
+/// 16 MiB) and in the high kernel mapping at __START_KERNEL_map. Sections are 2M aligned
+/// so the high map is all 2M leaves, as vmlinux.lds.S aligns them with huge text pages.
+/// </summary>
+public sealed class KernelImage
+{
+    public const ulong PhysStart = KernelLayout.CONFIG_PHYSICAL_START;
+
+    /// <summary>_text .. _etext: 12 MiB of text.</summary>
+    public ulong _text => KernelLayout.__START_KERNEL;
+    public ulong _etext => _text + (12UL << 20);
+    /// <summary>__start_rodata .. __end_rodata (= __end_rodata_hpage_align here): 6 MiB.</summary>
+    public ulong __start_rodata => _etext;
+    public ulong __end_rodata => __start_rodata + (6UL << 20);
+    public ulong __end_rodata_hpage_align => __end_rodata;
+    /// <summary>_sdata .. _edata: 2 MiB.</summary>
+    public ulong _sdata => __end_rodata;
+    public ulong _edata => _sdata + (2UL << 20);
+    /// <summary>__bss_start .. __bss_stop: 4 MiB.</summary>
+    public ulong __bss_start => _edata;
+    public ulong __bss_stop => __bss_start + (4UL << 20);
+    /// <summary>__brk_base .. _brk_end: 2 MiB of early allocations.</summary>
+    public ulong __brk_base => __bss_stop;
+    public ulong _brk_end => __brk_base + (2UL << 20);
+    public ulong _end => _brk_end;
+
+    /// <summary>__pa_symbol: a high-map address to its physical address.</summary>
+    public static ulong __pa_symbol(ulong va) => va - KernelLayout.__START_KERNEL_map;
+
+    public long FirstPfn => (long)(__pa_symbol(_text) >> 12);
+    public long EndPfn => (long)(__pa_symbol(_end) >> 12);
+
+    /// <summary>init_top_pgt, level3_kernel_pgt and level2_kernel_pgt live in .data (head_64.S).</summary>
+    public long InitTopPgtPfn => (long)(__pa_symbol(_sdata) >> 12);
+    public long Level3KernelPgtPfn => InitTopPgtPfn + 1;
+    public long Level2KernelPgtPfn => InitTopPgtPfn + 2;
+    /// <summary>empty_zero_page lives in .bss.</summary>
+    public long EmptyZeroPagePfn => (long)(__pa_symbol(__bss_start) >> 12);
+
+    /// <summary>__cpa_pfn_in_highmap: the pfn is part of the image mapped at __START_KERNEL_map.</summary>
+    public bool PfnInHighmap(long pfn) => pfn >= FirstPfn && pfn < (long)(__pa_symbol(KernelLayout.RoundUp(_brk_end, 1UL << 21)) >> 12);
+}

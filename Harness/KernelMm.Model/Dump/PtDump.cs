@@ -1,0 +1,227 @@
+using System.Text;
+using KernelMm.Model.Paging;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Dump;
+
+/// <summary>
+/// The x86 page-table dump (debugfs kernel_page_tables) as 5.6+ prints it: the generic
+/// walker of mm/ptdump.c over [0, 2^47) and [GUARD_HOLE_END_ADDR, ~0], and the x86
+/// note_page/effective_prot/printk_prot of arch/x86/mm/dump_pagetables.c. Consecutive
+/// entries are coalesced while the raw flags (printed or not), the effective
+/// permissions and the level stay the same and no marker is crossed; a marker is printed
+/// at the first flush that reaches it, one per flush, as the kernel does.
+/// </summary>
+public sealed class PtDump
+{
+    private static readonly string[] LevelName = ["pgd", "p4d", "pud", "pmd", "pte"];
+    private const string Units = "BKMGTPE";
+
+    private readonly PageTableStore _tables;
+    private readonly StringBuilder _out = new();
+    private readonly AddressMarker[] _markers;
+    private readonly ulong[] _protLevels = new ulong[5];
+    private int _level = -1;
+    private ulong _currentProt, _effectiveProt, _startAddress;
+    private int _marker;
+    private long _lines;
+
+    private PtDump(PageTableStore tables, AddressMarker[] markers, bool checkWx)
+    {
+        _tables = tables;
+        _markers = markers;
+        CheckWx = checkWx;
+    }
+
+    private bool CheckWx { get; }
+
+    /// <summary>Pages mapped writable and executable (the W+X check's count).</summary>
+    public long WxPages { get; private set; }
+
+    /// <summary>The dump's text.</summary>
+    public string Text => _out.ToString();
+
+    /// <summary>Dumps the tables under <paramref name="pgdPfn"/>, as kernel_page_tables (or current_user for a user pgd).</summary>
+    public static PtDump Walk(PageTableStore tables, long pgdPfn, bool checkWx = true, AddressMarker[]? markers = null)
+    {
+        var d = new PtDump(tables, markers ?? AddressMarker.X86_64, checkWx);
+        d.WalkRange(pgdPfn, 0, KernelLayout.USER_SPACE_END);
+        d.WalkRange(pgdPfn, KernelLayout.GUARD_HOLE_END_ADDR, ulong.MaxValue);
+        d.NotePage(0, -1, 0);
+        return d;
+    }
+
+    /// <summary>The W+X line the kernel logs after the check.</summary>
+    public string WxSummary => WxPages == 0
+        ? "x86/mm: Checked W+X mappings: passed, no W+X pages found."
+        : $"x86/mm: Checked W+X mappings: FAILED, {WxPages} W+X pages found.";
+
+    // walk_page_range_novma over one range; end is inclusive of its last page when ~0.
+    private void WalkRange(long pgdPfn, ulong start, ulong end)
+    {
+        var pgd = _tables[pgdPfn];
+        ulong last = end - 1;
+        for (ulong addr = start; ;)
+        {
+            ulong e = pgd[pgd_index(addr)];
+            // The p4d is folded: pgd_entry, then the p4d check of the same entry.
+            EffectiveProt(0, e);
+            if (pgd_none(e))
+            {
+                NotePage(addr, 0, 0); // real_depth(1) == 0 with a folded p4d
+            }
+            else
+            {
+                EffectiveProt(1, e);
+                WalkPud(_tables[pte_pfn(e)], addr);
+            }
+            ulong next = addr + PGDIR_SIZE;
+            if (next == 0 || next - 1 >= last)
+                break;
+            addr = next;
+        }
+    }
+
+    private void WalkPud(ulong[] pud, ulong baseAddr)
+    {
+        for (int i = 0; i < PTRS_PER_TABLE; i++)
+        {
+            ulong addr = baseAddr + (ulong)i * PUD_SIZE;
+            ulong e = pud[i];
+            if (pud_none(e))
+            {
+                NotePage(addr, 2, 0);
+                continue;
+            }
+            EffectiveProt(2, e);
+            if (pud_large(e))
+                NotePage(addr, 2, e);
+            else if (pud_present(e))
+                WalkPmd(_tables[pud_pfn(e)], addr);
+        }
+    }
+
+    private void WalkPmd(ulong[] pmd, ulong baseAddr)
+    {
+        for (int i = 0; i < PTRS_PER_TABLE; i++)
+        {
+            ulong addr = baseAddr + (ulong)i * PMD_SIZE;
+            ulong e = pmd[i];
+            if (pmd_none(e))
+            {
+                NotePage(addr, 3, 0);
+                continue;
+            }
+            EffectiveProt(3, e);
+            if (pmd_large(e))
+                NotePage(addr, 3, e);
+            else if (pmd_present(e))
+                WalkPte(_tables[pmd_pfn(e)], addr);
+            // A not-present, non-leaf entry is neither noted nor walked (mm/pagewalk.c).
+        }
+    }
+
+    private void WalkPte(ulong[] pte, ulong baseAddr)
+    {
+        for (int i = 0; i < PTRS_PER_TABLE; i++)
+        {
+            ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
+            EffectiveProt(4, pte[i]);
+            NotePage(addr, 4, pte[i]);
+        }
+    }
+
+    private void EffectiveProt(int level, ulong val)
+    {
+        ulong prot = val & PTE_FLAGS_MASK;
+        if (level > 0)
+        {
+            ulong higher = _protLevels[level - 1];
+            _protLevels[level] = (higher & prot & (_PAGE_USER | _PAGE_RW)) | ((higher | prot) & _PAGE_NX);
+        }
+        else
+        {
+            _protLevels[level] = prot;
+        }
+    }
+
+    private void NotePage(ulong addr, int level, ulong val)
+    {
+        ulong newProt = val & PTE_FLAGS_MASK;
+        ulong newEff = val == 0 ? 0 : _protLevels[level];
+
+        if (_level == -1)
+        {
+            _currentProt = newProt;
+            _effectiveProt = newEff;
+            _level = level;
+            _marker = 0;
+            _lines = 0;
+            _out.Append("---[ ").Append(_markers[0].Name).Append(" ]---\n");
+            return;
+        }
+        if (newProt == _currentProt && newEff == _effectiveProt && level == _level && addr < _markers[_marker + 1].StartAddress)
+            return;
+
+        if (CheckWx && (_effectiveProt & _PAGE_RW) != 0 && (_effectiveProt & _PAGE_NX) == 0)
+            WxPages += (long)((addr - _startAddress) / PAGE_SIZE);
+
+        var m = _markers[_marker];
+        if (m.MaxLines == 0 || _lines < m.MaxLines)
+        {
+            _out.Append("0x").Append(_startAddress.ToString("x16")).Append("-0x").Append(addr.ToString("x16")).Append("   ");
+            ulong delta = addr - _startAddress;
+            int unit = 0;
+            while ((delta & 1023) == 0 && unit < Units.Length - 1)
+            {
+                delta >>= 10;
+                unit++;
+            }
+            _out.Append(delta.ToString().PadLeft(9)).Append(Units[unit]).Append(' ');
+            PrintProt(_currentProt, _level);
+        }
+        _lines++;
+
+        if (addr >= _markers[_marker + 1].StartAddress)
+        {
+            if (m.MaxLines != 0 && _lines > m.MaxLines)
+            {
+                long nskip = _lines - m.MaxLines;
+                // The kernel prints "... N entries skipped ... " with a trailing space; the
+                // model drops it so that dumps stay free of trailing whitespace.
+                _out.Append("... ").Append(nskip).Append(nskip == 1 ? " entry" : " entries").Append(" skipped ...\n");
+            }
+            _marker++;
+            _lines = 0;
+            if (_markers[_marker].Name is { } name)
+                _out.Append("---[ ").Append(name).Append(" ]---\n");
+        }
+        _startAddress = addr;
+        _currentProt = newProt;
+        _effectiveProt = newEff;
+        _level = level;
+    }
+
+    private void PrintProt(ulong pr, int level)
+    {
+        if ((pr & _PAGE_PRESENT) == 0)
+        {
+            _out.Append(' ', 30);
+        }
+        else
+        {
+            _out.Append((pr & _PAGE_USER) != 0 ? "USR " : "    ");
+            _out.Append((pr & _PAGE_RW) != 0 ? "RW " : "ro ");
+            _out.Append((pr & _PAGE_PWT) != 0 ? "PWT " : "    ");
+            _out.Append((pr & _PAGE_PCD) != 0 ? "PCD " : "    ");
+            // Bit 7 is PSE up to the pmd level and PAT on a pte.
+            _out.Append(level <= 3 && (pr & _PAGE_PSE) != 0 ? "PSE " : "    ");
+            bool pat = (level == 4 && (pr & _PAGE_PAT) != 0) || ((level == 3 || level == 2) && (pr & _PAGE_PAT_LARGE) != 0);
+            _out.Append(pat ? "PAT " : "    ");
+            _out.Append((pr & _PAGE_GLOBAL) != 0 ? "GLB " : "    ");
+            _out.Append((pr & _PAGE_NX) != 0 ? "NX " : "x  ");
+        }
+        _out.Append(LevelName[level]).Append('\n');
+    }
+}

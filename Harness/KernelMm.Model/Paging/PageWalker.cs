@@ -1,0 +1,111 @@
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Paging;
+
+/// <summary>
+/// Walks 4-level tables from a PGD frame: <c>lookup_address_in_pgd</c> of
+/// arch/x86/mm/pat/set_memory.c, and the hardware walk that a TLB fill does.
+/// </summary>
+public sealed class PageWalker(PageTableStore tables)
+{
+    public PageTableStore Tables { get; } = tables;
+
+    public ulong Read(EntryRef e) => Tables[e.TablePfn][e.Index];
+
+    public void Write(EntryRef e, ulong value) => Tables[e.TablePfn][e.Index] = value;
+
+    /// <summary>
+    /// lookup_address_in_pgd: the entry that maps <paramref name="va"/> and its level. It
+    /// stops at a none entry (returning it, except at the PGD where it returns NULL as the
+    /// kernel does for an empty p4d/pgd), at a large leaf, or at the PTE.
+    /// </summary>
+    public EntryRef LookupAddress(long pgdPfn, ulong va)
+    {
+        var pgd = Tables[pgdPfn];
+        int i = pgd_index(va);
+        if (pgd_none(pgd[i]))
+            return EntryRef.None;
+
+        long pudPfn = pte_pfn(pgd[i]);
+        int pi = pud_index(va);
+        ulong pud = Tables[pudPfn][pi];
+        if (pud_large(pud) || !pud_present(pud))
+            return new EntryRef(pudPfn, pi, PageLevel.PG_LEVEL_1G);
+
+        long pmdPfn = pud_pfn(pud);
+        int mi = pmd_index(va);
+        ulong pmd = Tables[pmdPfn][mi];
+        if (pmd_large(pmd) || !pmd_present(pmd))
+            return new EntryRef(pmdPfn, mi, PageLevel.PG_LEVEL_2M);
+
+        long ptePfn = pmd_pfn(pmd);
+        return new EntryRef(ptePfn, pte_index(va), PageLevel.PG_LEVEL_4K);
+    }
+
+    /// <summary>
+    /// The hardware walk: the leaf translation of <paramref name="va"/>, with the effective
+    /// permissions (RW and USER ANDed down the levels, NX ORed), or null if not present.
+    /// </summary>
+    public Translation? Translate(long pgdPfn, ulong va)
+    {
+        ulong[] table = Tables[pgdPfn];
+        ulong eff = _PAGE_RW | _PAGE_USER;
+        ulong nx = 0;
+        int[] shifts = [PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT];
+        for (int level = 0; level < 4; level++)
+        {
+            int shift = shifts[level];
+            ulong e = table[(int)((va >> shift) & 511)];
+            if ((e & _PAGE_PRESENT) == 0)
+                return null;
+            eff &= e | ~(_PAGE_RW | _PAGE_USER);
+            nx |= e & _PAGE_NX;
+            bool leaf = level == 3 || (level > 0 && (e & _PAGE_PSE) != 0);
+            if (leaf)
+            {
+                var pl = (PageLevel)(4 - level);
+                ulong flags = level == 3 ? pte_flags(e) : pgprot_large_2_4k(e & ~(level == 1 ? PHYSICAL_PUD_PAGE_MASK : PHYSICAL_PMD_PAGE_MASK));
+                long basePfn = level switch { 1 => pud_pfn(e), 2 => pmd_pfn(e), _ => pte_pfn(e) };
+                ulong size = page_level_size(pl);
+                ulong effective = (flags & ~(_PAGE_RW | _PAGE_USER | _PAGE_NX)) | (flags & eff & (_PAGE_RW | _PAGE_USER)) | nx;
+                return new Translation(va & ~(size - 1), pl, basePfn, effective);
+            }
+            table = Tables[pte_pfn(e)];
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the tables map [<paramref name="start"/>, +<paramref name="size"/>) to consecutive
+    /// frames from <paramref name="basePfn"/> with these effective flags, whatever the page
+    /// sizes: a cached large translation is still right after a split that kept attributes.
+    /// On a mismatch, <paramref name="at"/> and <paramref name="now"/> say where and what.
+    /// </summary>
+    public bool MapsUniformly(long pgdPfn, ulong start, ulong size, long basePfn, ulong flags, out ulong at, out Translation? now)
+    {
+        ulong end = start + size;
+        ulong va = start;
+        while (va < end)
+        {
+            now = Translate(pgdPfn, va);
+            at = va;
+            if (now is not { } t || t.PfnOf(va) != basePfn + (long)((va - start) >> PageShifts.PAGE_SHIFT) || t.Flags != flags)
+                return false;
+            ulong next = t.VirtualBase + t.Size;
+            va = next == 0 || next > end ? end : next;
+        }
+        at = start;
+        now = null;
+        return true;
+    }
+}
+
+/// <summary>A leaf translation: the mapped range's base, its size level, the base pfn and the effective 4K-form flags.</summary>
+public readonly record struct Translation(ulong VirtualBase, PageLevel Level, long BasePfn, ulong Flags)
+{
+    public ulong Size => PageShifts.page_level_size(Level);
+
+    /// <summary>The frame backing <paramref name="va"/> within this translation.</summary>
+    public long PfnOf(ulong va) => BasePfn + (long)((va - VirtualBase) >> PageShifts.PAGE_SHIFT);
+}

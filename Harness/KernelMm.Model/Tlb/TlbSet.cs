@@ -1,0 +1,104 @@
+using KernelMm.Model.Diagnostics;
+using KernelMm.Model.Paging;
+
+namespace KernelMm.Model.Tlb;
+
+/// <summary>
+/// The TLBs of all CPUs and the kernel's flush primitives (arch/x86/mm/tlb.c), plus the
+/// coherence check the harness runs at flush points.
+/// </summary>
+public sealed class TlbSet
+{
+    /// <summary>tlb_single_page_flush_ceiling: above this many pages a range flush is a full flush.</summary>
+    public const int tlb_single_page_flush_ceiling = 33;
+
+    private readonly CpuTlb[] _cpus;
+
+    public TlbSet(int cpus)
+    {
+        _cpus = new CpuTlb[cpus];
+        for (int i = 0; i < cpus; i++)
+            _cpus[i] = new CpuTlb(i);
+    }
+
+    public IReadOnlyList<CpuTlb> Cpus => _cpus;
+
+    /// <summary>Full flushes done (flush_tlb_all) since boot.</summary>
+    public long FullFlushes { get; private set; }
+
+    /// <summary>Single-page invalidations sent (one per CPU per page).</summary>
+    public long PageFlushes { get; private set; }
+
+    /// <summary>flush_tlb_all: every CPU drops everything, global entries too.</summary>
+    public void flush_tlb_all()
+    {
+        FullFlushes++;
+        foreach (var t in _cpus)
+            t.FlushAll();
+    }
+
+    /// <summary>flush_tlb_one_kernel on every CPU (the IPI of __cpa_flush_tlb).</summary>
+    public void flush_tlb_one_kernel(ulong va)
+    {
+        PageFlushes++;
+        foreach (var t in _cpus)
+            t.Invlpg(va);
+    }
+
+    /// <summary>flush_tlb_kernel_range: per-page INVLPG up to the ceiling, else a full flush.</summary>
+    public void flush_tlb_kernel_range(ulong start, ulong end)
+    {
+        ulong pages = (end - start) >> PageShifts.PAGE_SHIFT;
+        if (pages > tlb_single_page_flush_ceiling)
+        {
+            flush_tlb_all();
+            return;
+        }
+        for (ulong va = start; va < end; va += PageShifts.PAGE_SIZE)
+            flush_tlb_one_kernel(va);
+    }
+
+    /// <summary>
+    /// The TLB check at a flush point: no CPU may hold a translation that the tables no
+    /// longer give (another frame, other attributes, or none), and no address may be
+    /// covered by two entries of different sizes with different frames or attributes (the
+    /// SDM's undefined case; AMD erratum 383's machine check). Findings go to the log.
+    /// </summary>
+    public int CheckCoherence(PageWalker walker, long pgdPfn, KernelLog log, string where)
+    {
+        int findings = 0;
+        foreach (var cpu in _cpus)
+        {
+            foreach (var e in cpu.Entries.OrderBy(e => e.Translation.VirtualBase).ThenBy(e => e.Translation.Level))
+            {
+                var t = e.Translation;
+                if (!walker.MapsUniformly(pgdPfn, t.VirtualBase, t.Size, t.BasePfn, t.Flags, out ulong at, out var now))
+                {
+                    findings++;
+                    string was = $"{Size(t.Level)} pfn:{t.PfnOf(at):x} flags:{t.Flags:x}";
+                    string isNow = now is { } m ? $"{Size(m.Level)} pfn:{m.PfnOf(at):x} flags:{m.Flags:x}" : "not present";
+                    log.Warn("stale-tlb", $"{where}: CPU {cpu.Cpu} holds a stale translation of 0x{at:x16}: cached {was}, tables say {isNow}");
+                }
+                foreach (var other in cpu.Covering(t.VirtualBase))
+                {
+                    var o = other.Translation;
+                    if (o.Level <= t.Level)
+                        continue;
+                    if (o.PfnOf(t.VirtualBase) != t.BasePfn || o.Flags != t.Flags)
+                    {
+                        findings++;
+                        log.Warn("tlb-multimatch", $"{where}: CPU {cpu.Cpu} caches 0x{t.VirtualBase:x16} as {Size(t.Level)} and {Size(o.Level)} with different frames or attributes (SDM 4.10.2.3; AMD erratum 383)");
+                    }
+                }
+            }
+        }
+        return findings;
+    }
+
+    private static string Size(PageLevel l) => l switch
+    {
+        PageLevel.PG_LEVEL_4K => "4K",
+        PageLevel.PG_LEVEL_2M => "2M",
+        _ => "1G",
+    };
+}

@@ -1,0 +1,95 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Paging;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Vmalloc;
+
+/// <summary>
+/// vmalloc and module_alloc: lowest-address first fit in [VMALLOC_START, VMALLOC_END) or
+/// [MODULES_VADDR, MODULES_END), a guard page after each area, order-0 pages mapped with
+/// PAGE_KERNEL 4K PTEs. vfree unmaps, flushes the range and frees the pages at once (the
+/// model has no lazy purge), and like the kernel never frees the page tables.
+/// </summary>
+public sealed class VmallocSpace(Kernel k)
+{
+    private readonly SortedDictionary<ulong, VmallocArea> _areas = [];
+    private int _nextId = 1;
+
+    public IEnumerable<VmallocArea> Areas => _areas.Values;
+
+    /// <summary>vmalloc: <paramref name="bytes"/> rounded up to pages; throws ENOMEM when it cannot.</summary>
+    public VmallocArea Vmalloc(long bytes, string caller = "vmalloc") =>
+        Alloc("vmalloc", bytes, KernelLayout.VMALLOC_START, KernelLayout.VMALLOC_END + 1, PageOwnerKind.Vmalloc, caller);
+
+    /// <summary>module_alloc: the same, in the module area.</summary>
+    public VmallocArea ModuleAlloc(long bytes, string caller = "module_alloc") =>
+        Alloc("module_alloc", bytes, KernelLayout.MODULES_VADDR, KernelLayout.MODULES_END, PageOwnerKind.Module, caller);
+
+    private VmallocArea Alloc(string call, long bytes, ulong start, ulong end, PageOwnerKind owner, string caller)
+    {
+        if (bytes <= 0)
+            throw new KernelErrnoException(call, Errno.EINVAL, $"size {bytes}");
+        ulong size = KernelLayout.RoundUp((ulong)bytes, PAGE_SIZE);
+        ulong addr = FindFree(start, end, size + PAGE_SIZE)
+            ?? throw new KernelErrnoException(call, Errno.ENOMEM, "no free virtual range");
+        int id = _nextId++;
+        long n = (long)(size >> PAGE_SHIFT);
+        var pages = new long[n];
+        for (long i = 0; i < n; i++)
+        {
+            long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, owner, id);
+            if (pfn < 0)
+            {
+                for (long j = 0; j < i; j++)
+                    k.Buddy.FreePages(pages[j], 0);
+                throw new KernelErrnoException(call, Errno.ENOMEM, "out of pages");
+            }
+            pages[i] = pfn;
+        }
+        for (long i = 0; i < n; i++)
+        {
+            var pte = k.KernelPteAlloc(addr + (ulong)i * PAGE_SIZE);
+            k.Walker.Write(pte, pfn_pte(pages[i], __PAGE_KERNEL));
+        }
+        var area = new VmallocArea(id, addr, size, pages, caller);
+        _areas.Add(addr, area);
+        return area;
+    }
+
+    private ulong? FindFree(ulong start, ulong end, ulong sizeWithGuard)
+    {
+        ulong cursor = start;
+        foreach (var a in _areas.Values)
+        {
+            if (a.Addr < start || a.Addr >= end)
+                continue;
+            if (a.Addr - cursor >= sizeWithGuard && a.Addr >= cursor)
+                return cursor;
+            cursor = Math.Max(cursor, a.End + PAGE_SIZE);
+        }
+        return end - cursor >= sizeWithGuard && end > cursor ? cursor : null;
+    }
+
+    /// <summary>The area that starts at <paramref name="addr"/>, or null.</summary>
+    public VmallocArea? Find(ulong addr) => _areas.GetValueOrDefault(addr);
+
+    /// <summary>vfree: clear the PTEs, flush the kernel range, free the pages. A bad address is the kernel's WARN "Trying to vfree() nonexistent vm area".</summary>
+    public void Vfree(ulong addr)
+    {
+        if (!_areas.Remove(addr, out var area))
+        {
+            k.Log.Warn("vfree", $"WARNING: Trying to vfree() nonexistent vm area (0x{addr:x16})");
+            return;
+        }
+        for (long i = 0; i < area.Pages.Length; i++)
+        {
+            var pte = k.lookup_address(area.Addr + (ulong)i * PAGE_SIZE);
+            if (!pte.IsNull && pte.Level == PageLevel.PG_LEVEL_4K)
+                k.Walker.Write(pte, 0);
+        }
+        k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
+        foreach (var pfn in area.Pages)
+            k.Buddy.FreePages(pfn, 0);
+    }
+}
