@@ -64,6 +64,16 @@ public sealed partial class Kernel
     /// <summary>kernel_set_to_readonly: set by mark_rodata_ro; arms the rodata and text static protections.</summary>
     public bool KernelSetToReadonly { get; internal set; }
 
+    /// <summary>
+    /// __supported_pte_mask: the bits kernel mappings may carry. KAISER (pti) does not enable
+    /// global pages at all (4.9-stable probe_page_size_mask leaves PGE off), so with pti on
+    /// _PAGE_GLOBAL is masked out of every kernel mapping and of CPA requests.
+    /// </summary>
+    public ulong __supported_pte_mask => Options.Pti ? ~_PAGE_GLOBAL : ~0UL;
+
+    /// <summary>massage_pgprot: a kernel prot as it is written into an entry.</summary>
+    public ulong massage_pgprot(ulong prot) => prot & __supported_pte_mask;
+
     /// <summary>The first frame of the memmap (struct pages), reserved at the top of RAM.</summary>
     public long MemmapStartPfn { get; internal set; }
 

@@ -84,7 +84,7 @@ internal sealed class KernelBoot(Kernel k)
         l3[pud_index(__START_KERNEL_map)] = mk_table(k.Image.Level2KernelPgtPfn, _KERNPG_TABLE);
         ulong end = RoundUp(k.Image._brk_end, PMD_SIZE);
         for (ulong va = k.Image._text; va < end; va += PMD_SIZE)
-            l2[pmd_index(va)] = pfn_pmd((long)(KernelImage.__pa_symbol(va) >> PAGE_SHIFT), __PAGE_KERNEL_LARGE_EXEC);
+            l2[pmd_index(va)] = pfn_pmd((long)(KernelImage.__pa_symbol(va) >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE_EXEC));
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ internal sealed class KernelBoot(Kernel k)
             int ui = pud_index(va);
             if (k.Options.GbPages && phys + PUD_SIZE <= ramEnd)
             {
-                pud[ui] = pfn_pud((long)(phys >> PAGE_SHIFT), __PAGE_KERNEL_LARGE);
+                pud[ui] = pfn_pud((long)(phys >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE));
                 k.DirectMap.update_page_count(PageLevel.PG_LEVEL_1G, 1);
                 phys += PUD_SIZE;
                 continue;
@@ -115,7 +115,7 @@ internal sealed class KernelBoot(Kernel k)
             var pmd = k.Tables[pmdPfn];
             for (int i = 0; i < PTRS_PER_TABLE && phys < ramEnd; i++, phys += PMD_SIZE)
             {
-                pmd[i] = pfn_pmd((long)(phys >> PAGE_SHIFT), __PAGE_KERNEL_LARGE);
+                pmd[i] = pfn_pmd((long)(phys >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE));
                 k.DirectMap.update_page_count(PageLevel.PG_LEVEL_2M, 1);
             }
         }
@@ -139,7 +139,7 @@ internal sealed class KernelBoot(Kernel k)
             if (pud_none(pud[ui]))
                 pud[ui] = mk_table(MemblockAllocTable(), _KERNPG_TABLE);
             var pmd = k.Tables[pud_pfn(pud[ui])];
-            pmd[pmd_index(va)] = pfn_pmd(memmapPfn, __PAGE_KERNEL_LARGE);
+            pmd[pmd_index(va)] = pfn_pmd(memmapPfn, k.massage_pgprot(__PAGE_KERNEL_LARGE));
         }
     }
 

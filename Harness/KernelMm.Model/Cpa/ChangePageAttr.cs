@@ -35,8 +35,9 @@ public sealed class ChangePageAttr(Kernel k)
     public int change_page_attr_set_clr(CpaData cpa)
     {
         Calls++;
-        cpa.MaskSet = canon_pgprot(cpa.MaskSet);
-        cpa.MaskClr = canon_pgprot(cpa.MaskClr);
+        // canon_pgprot: only bits the CPU supports (no GLOBAL under KAISER).
+        cpa.MaskSet &= k.__supported_pte_mask;
+        cpa.MaskClr &= k.__supported_pte_mask;
         if (cpa.MaskSet == 0 && cpa.MaskClr == 0 && !cpa.ForceSplit)
             return 0;
         if ((cpa.Flags & (CpaFlags.CPA_ARRAY | CpaFlags.CPA_PAGES_ARRAY)) == 0 && (cpa.Vaddr[0] & ~PAGE_MASK) != 0)
@@ -388,6 +389,18 @@ public sealed class ChangePageAttr(Kernel k)
         }
         for (long i = 0; i < cpa.NumPages; i++)
             k.Tlbs.flush_tlb_one_kernel(cpa.Addr(i));
+    }
+
+    /// <summary>
+    /// __set_pages_p / __set_pages_np as set_direct_map_default_noflush and
+    /// set_direct_map_invalid_noflush use them: one direct-map page, primary, no alias
+    /// check, and no flush (the caller flushes).
+    /// </summary>
+    public int set_direct_map_noflush(ulong addr, ulong set, ulong clr)
+    {
+        Calls++;
+        var cpa = new CpaData { Vaddr = [addr], NumPages = 1, MaskSet = set & k.__supported_pte_mask, MaskClr = clr & k.__supported_pte_mask, Flags = CpaFlags.CPA_NO_CHECK_ALIAS };
+        return __change_page_attr_set_clr(cpa, primary: true);
     }
 
     /// <summary>cpa_flush_all: on error, flush everything.</summary>

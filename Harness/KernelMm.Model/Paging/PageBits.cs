@@ -127,7 +127,4 @@ public static class PageBits
         ulong val = prot & ~(_PAGE_PAT | _PAGE_PAT_LARGE);
         return val | ((prot & _PAGE_PAT_LARGE) >> 5);
     }
-
-    /// <summary>pte_mkclean etc. are trivial; canon_pgprot drops bits the CPU lacks (none here).</summary>
-    public static ulong canon_pgprot(ulong prot) => prot;
 }

@@ -50,7 +50,7 @@ public sealed class VmallocSpace(Kernel k)
         for (long i = 0; i < n; i++)
         {
             var pte = k.KernelPteAlloc(addr + (ulong)i * PAGE_SIZE);
-            k.Walker.Write(pte, pfn_pte(pages[i], __PAGE_KERNEL));
+            k.Walker.Write(pte, pfn_pte(pages[i], k.massage_pgprot(__PAGE_KERNEL)));
         }
         var area = new VmallocArea(id, addr, size, pages, caller);
         _areas.Add(addr, area);
@@ -75,7 +75,10 @@ public sealed class VmallocSpace(Kernel k)
     public VmallocArea? Find(ulong addr) => _areas.GetValueOrDefault(addr);
 
     /// <summary>vfree: clear the PTEs, flush the kernel range, free the pages. A bad address is the kernel's WARN "Trying to vfree() nonexistent vm area".</summary>
-    public void Vfree(ulong addr)
+    public void Vfree(ulong addr) => Vfree(addr, null);
+
+    /// <summary>vfree with a step between the unmap and the freeing of the pages (VM_FLUSH_RESET_PERMS's vm_remove_mappings).</summary>
+    internal void Vfree(ulong addr, Action<VmallocArea, long>? resetPerms)
     {
         if (!_areas.Remove(addr, out var area))
         {
@@ -89,7 +92,13 @@ public sealed class VmallocSpace(Kernel k)
                 k.Walker.Write(pte, 0);
         }
         k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
+        resetPerms?.Invoke(area, 0);
         foreach (var pfn in area.Pages)
             k.Buddy.FreePages(pfn, 0);
     }
+
+    /// <summary>load_module: a module with its text and data; see <see cref="KernelModule"/>.</summary>
+    public KernelModule LoadModule(long textBytes, long dataBytes) => KernelModule.Load(k, _nextModule++, textBytes, dataBytes);
+
+    private int _nextModule = 1;
 }

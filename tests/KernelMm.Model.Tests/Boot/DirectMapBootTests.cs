@@ -25,11 +25,11 @@ public class DirectMapBootTests
         var k = TestKernel.Boot();
         Assert.That(LowKernelMapping(k), Is.EqualTo(new[]
         {
-            "0xffff888000000000-0xffff888000200000           2M     RW         PSE     GLB NX pmd",
-            "0xffff888000200000-0xffff888001000000          14M     RW         PSE     GLB NX pmd",
-            "0xffff888001000000-0xffff888002200000          18M     ro         PSE     GLB NX pmd",
-            "0xffff888002200000-0xffff888040000000         990M     RW         PSE     GLB NX pmd",
-            "0xffff888040000000-0xffff888100000000           3G     RW         PSE     GLB NX pud",
+            "0xffff888000000000-0xffff888000200000           2M     RW         PSE         NX pmd",
+            "0xffff888000200000-0xffff888001000000          14M     RW         PSE         NX pmd",
+            "0xffff888001000000-0xffff888002200000          18M     ro         PSE         NX pmd",
+            "0xffff888002200000-0xffff888040000000         990M     RW         PSE         NX pmd",
+            "0xffff888040000000-0xffff888100000000           3G     RW         PSE         NX pud",
             "0xffff888100000000-0xffff890000000000         508G                               pud",
         }));
         Assert.Multiple(() =>
@@ -47,14 +47,21 @@ public class DirectMapBootTests
         var k = TestKernel.Boot(gbpages: false);
         Assert.That(LowKernelMapping(k), Is.EqualTo(new[]
         {
-            "0xffff888000000000-0xffff888000200000           2M     RW         PSE     GLB NX pmd",
-            "0xffff888000200000-0xffff888001000000          14M     RW         PSE     GLB NX pmd",
-            "0xffff888001000000-0xffff888002200000          18M     ro         PSE     GLB NX pmd",
-            "0xffff888002200000-0xffff888100000000        4062M     RW         PSE     GLB NX pmd",
+            "0xffff888000000000-0xffff888000200000           2M     RW         PSE         NX pmd",
+            "0xffff888000200000-0xffff888001000000          14M     RW         PSE         NX pmd",
+            "0xffff888001000000-0xffff888002200000          18M     ro         PSE         NX pmd",
+            "0xffff888002200000-0xffff888100000000        4062M     RW         PSE         NX pmd",
             "0xffff888100000000-0xffff890000000000         508G                               pud",
         }));
         Assert.That(k.Meminfo.Render(), Does.Contain("DirectMap2M:     4194304 kB\n"));
         Assert.That(k.Meminfo.Render(), Does.Not.Contain("DirectMap1G"));
+    }
+
+    [Test]
+    public void WithoutPtiKernelMappingsAreGlobal()
+    {
+        var k = TestKernel.Boot(pti: false);
+        Assert.That(LowKernelMapping(k)[0], Is.EqualTo("0xffff888000000000-0xffff888000200000           2M     RW         PSE     GLB NX pmd"));
     }
 
     [Test]
@@ -65,9 +72,9 @@ public class DirectMapBootTests
         Assert.That(text, Does.Contain(
             "---[ High Kernel Mapping ]---\n" +
             "0xffffffff80000000-0xffffffff81000000          16M                               pmd\n" +
-            "0xffffffff81000000-0xffffffff81c00000          12M     ro         PSE     GLB x  pmd\n" +
-            "0xffffffff81c00000-0xffffffff82200000           6M     ro         PSE     GLB NX pmd\n" +
-            "0xffffffff82200000-0xffffffff82a00000           8M     RW         PSE     GLB NX pmd\n"));
+            "0xffffffff81000000-0xffffffff81c00000          12M     ro         PSE         x  pmd\n" +
+            "0xffffffff81c00000-0xffffffff82200000           6M     ro         PSE         NX pmd\n" +
+            "0xffffffff82200000-0xffffffff82a00000           8M     RW         PSE         NX pmd\n"));
         Assert.That(k.DumpKernelPageTables().WxPages, Is.Zero);
     }
 

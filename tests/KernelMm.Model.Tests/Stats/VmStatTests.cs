@@ -1,0 +1,64 @@
+using KernelMm.Model.Stats;
+
+namespace KernelMm.Model.Tests.Stats;
+
+public class VmStatTests
+{
+    [Test]
+    public void NamesAndItemsStayInLockstep()
+    {
+        Assert.That(VmStat.NamesInLockstep(out string why), Is.True, why);
+    }
+
+    [Test]
+    public void CountersPrintInKernelOrderThenEvents()
+    {
+        var names = new VmStat().Lines().Select(l => l.Name).ToArray();
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            "nr_free_pages", "nr_page_table_pages", "nr_bounce",
+            "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgfree",
+            "direct_map_level2_splits", "direct_map_level3_splits",
+        }));
+    }
+
+    [Test]
+    public void ARegisteredCounterIsInsertedAfterItsAnchor()
+    {
+        var v = new VmStat();
+        int h = v.RegisterCounter("nr_example", after: "nr_page_table_pages");
+        v.ModExtra(h, 256);
+        var lines = v.Render().Split('\n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[1], Is.EqualTo("nr_page_table_pages 0"));
+            Assert.That(lines[2], Is.EqualTo("nr_example 256"));
+            Assert.That(lines[3], Is.EqualTo("nr_bounce 0"));
+            Assert.That(v["nr_example"], Is.EqualTo(256));
+            Assert.Throws<ArgumentException>(() => v.RegisterCounter("nr_x", after: "nr_missing"));
+            Assert.Throws<KeyNotFoundException>(() => _ = new VmStat()["nr_example"]);
+        });
+    }
+
+    [Test]
+    public void MeminfoLinesHaveTheKernelWidths()
+    {
+        var k = TestKernel.Boot();
+        var lines = k.Meminfo.Render().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.Match(@"^MemTotal:\s+\d+ kB$"));
+        Assert.That(lines, Does.Contain("VmallocTotal:   34359738367 kB"));
+        Assert.That(lines.Select(l => l[..l.IndexOf(':')]), Is.EqualTo(new[]
+        {
+            "MemTotal", "MemFree", "PageTables", "VmallocTotal", "VmallocUsed", "DirectMap4k", "DirectMap2M", "DirectMap1G",
+        }));
+    }
+
+    [Test]
+    public void KernelPmdTablesAreCountedAsPageTables()
+    {
+        var k = TestKernel.Boot();
+        long before = k.VmStat[VmStatItem.NR_PAGETABLE];
+        k.Vmalloc.Vmalloc(4096);
+        Assert.That(k.VmStat[VmStatItem.NR_PAGETABLE] - before, Is.EqualTo(1), "pmd_alloc_one runs the ctor; the PTE page of init_mm is not counted");
+    }
+}
