@@ -5,6 +5,7 @@ public enum Errno
 {
     EPERM = 1,
     ENOENT = 2,
+    ESRCH = 3,
     EFAULT = 14,
     ENOMEM = 12,
     EBUSY = 16,

@@ -2,6 +2,7 @@ using KernelMm.Model.Boot;
 using KernelMm.Model.Cpa;
 using KernelMm.Model.Diagnostics;
 using KernelMm.Model.Memory;
+using KernelMm.Model.Mm;
 using KernelMm.Model.Paging;
 using KernelMm.Model.Stats;
 using KernelMm.Model.Tlb;
@@ -34,6 +35,9 @@ public sealed partial class Kernel
         SetMemory = new SetMemory(this);
         Vmalloc = new VmallocSpace(this);
         Meminfo = new Meminfo(this);
+        Memcgs = new MemcgController(this);
+        if (Options.Pti)
+            Kaiser = new Kaiser(this);
         new KernelBoot(this).Boot();
     }
 
@@ -51,6 +55,15 @@ public sealed partial class Kernel
     public SetMemory SetMemory { get; }
     public VmallocSpace Vmalloc { get; }
     public Meminfo Meminfo { get; }
+    public MemcgController Memcgs { get; }
+    public PageTableHooks PageTableHooks { get; } = new();
+    public Sysctl Sysctl { get; } = new();
+
+    /// <summary>KAISER, when booted with pti; null otherwise.</summary>
+    public Kaiser? Kaiser { get; }
+
+    /// <summary>Each CPU's per-cpu area (its direct-map address), reserved at boot.</summary>
+    public IReadOnlyList<ulong> PerCpuAreas { get; internal set; } = [];
     public KernelImage Image { get; } = new();
 
     public SystemState SystemState { get; internal set; } = SystemState.SYSTEM_BOOTING;

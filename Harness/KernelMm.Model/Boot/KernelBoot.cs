@@ -37,6 +37,7 @@ internal sealed class KernelBoot(Kernel k)
         BuildHighMap();
         BuildDirectMap(nr);
         BuildVmemmap(nr);
+        SetupPerCpuAreas();
 
         // memblock_free_all: everything not reserved goes to the buddy allocator.
         long pfn = 0;
@@ -51,8 +52,12 @@ internal sealed class KernelBoot(Kernel k)
         k.ReservedPages = _reserved.Sum(r => r.End - r.Start);
 
         PreallocateVmallocPages();
+        k.Kaiser?.Init(k.PerCpuAreas);
+        ForkIdleTasks();
         MarkRodataRo();
         k.SystemState = SystemState.SYSTEM_RUNNING;
+        foreach (var tlb in k.Tlbs.Cpus)
+            tlb.CurrentPgd = k.InitTopPgt;
     }
 
     private void Reserve(long start, long end, PageOwnerKind kind, int ownerId = 0)
@@ -64,10 +69,41 @@ internal sealed class KernelBoot(Kernel k)
     /// <summary>memblock_alloc of one zeroed page for an early page table, top-down.</summary>
     private long MemblockAllocTable()
     {
-        long pfn = --_memblockTop;
-        Reserve(pfn, pfn + 1, PageOwnerKind.KernelPageTable);
+        long pfn = MemblockAlloc(1, PageOwnerKind.KernelPageTable);
         k.Tables.Create(pfn);
         return pfn;
+    }
+
+    /// <summary>memblock_alloc, top-down below what was allocated before.</summary>
+    private long MemblockAlloc(long pages, PageOwnerKind owner, int ownerId = 0)
+    {
+        _memblockTop -= pages;
+        Reserve(_memblockTop, _memblockTop + pages, owner, ownerId);
+        return _memblockTop;
+    }
+
+    /// <summary>Per-cpu unit size of the embedded first chunk (setup_per_cpu_areas).</summary>
+    private const long PerCpuUnitPages = 32;
+
+    /// <summary>setup_per_cpu_areas: one unit per CPU from memblock, reached through the direct map.</summary>
+    private void SetupPerCpuAreas()
+    {
+        long first = MemblockAlloc(PerCpuUnitPages * k.Options.Cpus, PageOwnerKind.Reserved, ownerId: 2);
+        k.PerCpuAreas = [.. Enumerable.Range(0, k.Options.Cpus).Select(c => k.DirectMapAddress(first + c * PerCpuUnitPages))];
+    }
+
+    /// <summary>
+    /// fork_idle for the secondary CPUs: each idle task gets a kernel stack (the boot CPU's
+    /// is init_stack, in the image), counted in nr_kernel_stack and, with KAISER, user-mapped.
+    /// </summary>
+    private void ForkIdleTasks()
+    {
+        for (int cpu = 1; cpu < k.Options.Cpus; cpu++)
+        {
+            long pfn = k.Buddy.AllocPages(Mm.Process.THREAD_SIZE_ORDER, GfpFlags.GFP_KERNEL, PageOwnerKind.KernelStack);
+            k.VmStat.Mod(Stats.VmStatItem.NR_KERNEL_STACK_KB, Mm.Process.THREAD_SIZE >> 10);
+            k.Kaiser?.AddMapping(k.DirectMapAddress(pfn) + (ulong)Mm.Process.THREAD_SIZE - PAGE_SIZE, PAGE_SIZE, __PAGE_KERNEL);
+        }
     }
 
     /// <summary>
@@ -78,6 +114,8 @@ internal sealed class KernelBoot(Kernel k)
     private void BuildHighMap()
     {
         var pgd = k.Tables.Create(k.InitTopPgt);
+        if (k.Options.Pti)
+            k.Tables.Create(k.Image.InitShadowPgtPfn);
         var l3 = k.Tables.Create(k.Image.Level3KernelPgtPfn);
         var l2 = k.Tables.Create(k.Image.Level2KernelPgtPfn);
         pgd[pgd_index(__START_KERNEL_map)] = mk_table(k.Image.Level3KernelPgtPfn, _PAGE_TABLE);

@@ -33,13 +33,24 @@ public sealed class KernelImage
     public long FirstPfn => (long)(__pa_symbol(_text) >> 12);
     public long EndPfn => (long)(__pa_symbol(_end) >> 12);
 
-    /// <summary>init_top_pgt, level3_kernel_pgt and level2_kernel_pgt live in .data (head_64.S).</summary>
+    /// <summary>
+    /// init_top_pgt, level3_kernel_pgt and level2_kernel_pgt live in .data (head_64.S). With
+    /// KAISER the pgd is 8 KiB: the kernel pgd, then its shadow (user) pgd at +4 KiB.
+    /// </summary>
     public long InitTopPgtPfn => (long)(__pa_symbol(_sdata) >> 12);
-    public long Level3KernelPgtPfn => InitTopPgtPfn + 1;
-    public long Level2KernelPgtPfn => InitTopPgtPfn + 2;
+    public long InitShadowPgtPfn => InitTopPgtPfn + 1;
+    public long Level3KernelPgtPfn => InitTopPgtPfn + 2;
+    public long Level2KernelPgtPfn => InitTopPgtPfn + 3;
+    /// <summary>The entry text (__entry_text_start..end) that KAISER maps into the shadow tables: 16 KiB at the start of text.</summary>
+    public ulong __entry_text_start => _text + 0x600000;
+    public ulong __entry_text_end => __entry_text_start + 0x4000;
+
+    /// <summary>idt_table: one page in .data..page_aligned, user-mapped read-only by KAISER.</summary>
+    public ulong idt_table => _sdata + 0x10000;
+
     /// <summary>empty_zero_page lives in .bss.</summary>
     public long EmptyZeroPagePfn => (long)(__pa_symbol(__bss_start) >> 12);
 
     /// <summary>__cpa_pfn_in_highmap: the pfn is part of the image mapped at __START_KERNEL_map.</summary>
-    public bool PfnInHighmap(long pfn) => pfn >= FirstPfn && pfn < (long)(__pa_symbol(KernelLayout.RoundUp(_brk_end, 1UL << 21)) >> 12);
+    public bool PfnInHighmap(long pfn) => pfn >= FirstPfn && pfn <= (long)(__pa_symbol(KernelLayout.RoundUp(_brk_end, 1UL << 21)) >> 12);
 }

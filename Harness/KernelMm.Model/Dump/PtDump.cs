@@ -52,6 +52,15 @@ public sealed class PtDump
         return d;
     }
 
+    /// <summary>The user half of a pgd only (User Space marker), as a per-process view.</summary>
+    public static PtDump WalkUser(PageTableStore tables, long pgdPfn)
+    {
+        var d = new PtDump(tables, [new AddressMarker(0, "User Space"), new AddressMarker(ulong.MaxValue, null)], checkWx: false);
+        d.WalkRange(pgdPfn, 0, KernelLayout.USER_SPACE_END);
+        d.NotePage(KernelLayout.USER_SPACE_END, -1, 0);
+        return d;
+    }
+
     /// <summary>The W+X line the kernel logs after the check.</summary>
     public string WxSummary => WxPages == 0
         ? "x86/mm: Checked W+X mappings: passed, no W+X pages found."

@@ -308,6 +308,21 @@ public sealed class BuddyAllocator
             FreeThePages(pfn, order);
     }
 
+    /// <summary>put_page_testzero: drop a reference; true when it was the last (the caller then frees).</summary>
+    public bool PutPageTestzero(long pfn)
+    {
+        var page = _frames.Peek(pfn);
+        if (page.IsBuddy || page.RefCount <= 0)
+        {
+            _log.Warn("double-free", $"page:{pfn:x5} refcount:0 put again: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+            return false;
+        }
+        return --_frames[pfn].Link0 == 0;
+    }
+
+    /// <summary>free_unref_page: free a block whose last reference is already gone (release_pages).</summary>
+    public void FreeFrozenPages(long pfn, int order) => FreeThePages(pfn, order);
+
     /// <summary>get_page: one more reference.</summary>
     public void GetPage(long pfn) => _frames[pfn].Link0++;
 
@@ -329,6 +344,10 @@ public sealed class BuddyAllocator
     private bool FreePagesPrepare(long pfn, int order)
     {
         FreePagesPrepareHook?.Invoke(pfn, order);
+        // page->mapping of an anonymous page is only its anon_vma tag: cleared before the check.
+        for (long i = 0; i < 1L << order; i++)
+            if (_frames.Peek(pfn + i).Has(PageFlags.PG_anon))
+                _frames[pfn + i].Flags &= ~PageFlags.PG_anon;
         bool bad = false;
         for (long i = 0; i < 1L << order; i++)
         {
@@ -360,8 +379,6 @@ public sealed class BuddyAllocator
     {
         if (page.MapCount != MapcountValues.Unmapped)
             return "nonzero mapcount";
-        if (page.Has(PageFlags.PG_anon))
-            return "non-NULL mapping";
         if (!tail && page.RefCount != 0)
             return "nonzero _refcount";
         if ((page.Flags & PageFlags.CheckAtFree) != 0)

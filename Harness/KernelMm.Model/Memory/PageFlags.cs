@@ -33,5 +33,5 @@ public enum PageFlags : ushort
     /// PAGE_FLAGS_CHECK_AT_FREE of include/linux/page-flags.h (the subset the model keeps):
     /// any of these on a page being freed is "Bad page state".
     /// </summary>
-    CheckAtFree = PG_lru | PG_locked | PG_private | PG_writeback | PG_reserved | PG_slab | PG_active | PG_mlocked | PG_swapbacked | PG_table,
+    CheckAtFree = PG_lru | PG_locked | PG_private | PG_writeback | PG_reserved | PG_slab | PG_active | PG_mlocked | PG_table,
 }

@@ -13,7 +13,9 @@ public sealed class VmStat
     [
         "nr_free_pages",
         "nr_page_table_pages",
+        "nr_kernel_stack",
         "nr_bounce",
+        "nr_anon_pages",
     ];
 
     /// <summary>The names of <see cref="VmEventItem"/> in vmstat_text's event part.</summary>
@@ -23,6 +25,9 @@ public sealed class VmStat
         "pgalloc_dma32",
         "pgalloc_normal",
         "pgfree",
+        "pglazyfree",
+        "pgfault",
+        "pglazyfreed",
         "direct_map_level2_splits",
         "direct_map_level3_splits",
     ];

@@ -11,7 +11,10 @@ public enum VmStatItem
 {
     NR_FREE_PAGES,
     NR_PAGETABLE,
+    NR_KERNEL_STACK_KB,
     NR_BOUNCE,
+    /// <summary>NR_ANON_MAPPED, printed as nr_anon_pages (a node item, after the zone items).</summary>
+    NR_ANON_MAPPED,
     NR_VM_STAT_ITEMS,
 }
 
@@ -25,6 +28,9 @@ public enum VmEventItem
     PGALLOC_DMA32,
     PGALLOC_NORMAL,
     PGFREE,
+    PGLAZYFREE,
+    PGFAULT,
+    PGLAZYFREED,
     DIRECT_MAP_LEVEL2_SPLIT,
     DIRECT_MAP_LEVEL3_SPLIT,
     NR_VM_EVENT_ITEMS,

@@ -25,6 +25,9 @@ public sealed class CpuTlb
 
     public int Capacity { get; }
 
+    /// <summary>The pgd frame loaded in CR3 (init_mm's until a task runs here).</summary>
+    public long CurrentPgd { get; set; } = -1;
+
     public int Count => _entries.Count;
 
     public IEnumerable<TlbEntry> Entries => _entries.Values;

@@ -64,7 +64,11 @@ public sealed class TlbSet
     /// covered by two entries of different sizes with different frames or attributes (the
     /// SDM's undefined case; AMD erratum 383's machine check). Findings go to the log.
     /// </summary>
-    public int CheckCoherence(PageWalker walker, long pgdPfn, KernelLog log, string where)
+    public int CheckCoherence(PageWalker walker, long pgdPfn, KernelLog log, string where) =>
+        CheckCoherence(walker, _ => pgdPfn, log, where);
+
+    /// <summary>The same, each CPU checked against the pgd it has loaded.</summary>
+    public int CheckCoherence(PageWalker walker, Func<int, long> pgdOf, KernelLog log, string where)
     {
         int findings = 0;
         foreach (var cpu in _cpus)
@@ -72,7 +76,7 @@ public sealed class TlbSet
             foreach (var e in cpu.Entries.OrderBy(e => e.Translation.VirtualBase).ThenBy(e => e.Translation.Level))
             {
                 var t = e.Translation;
-                if (!walker.MapsUniformly(pgdPfn, t.VirtualBase, t.Size, t.BasePfn, t.Flags, out ulong at, out var now))
+                if (!walker.MapsUniformly(pgdOf(cpu.Cpu), t.VirtualBase, t.Size, t.BasePfn, t.Flags, out ulong at, out var now))
                 {
                     findings++;
                     string was = $"{Size(t.Level)} pfn:{t.PfnOf(at):x} flags:{t.Flags:x}";

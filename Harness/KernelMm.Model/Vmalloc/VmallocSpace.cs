@@ -26,7 +26,11 @@ public sealed class VmallocSpace(Kernel k)
     public VmallocArea ModuleAlloc(long bytes, string caller = "module_alloc") =>
         Alloc("module_alloc", bytes, KernelLayout.MODULES_VADDR, KernelLayout.MODULES_END, PageOwnerKind.Module, caller);
 
-    private VmallocArea Alloc(string call, long bytes, ulong start, ulong end, PageOwnerKind owner, string caller)
+    /// <summary>A vmalloc-area allocation for a given owner (vzalloc of an LDT, say).</summary>
+    internal VmallocArea Alloc(string call, long bytes, PageOwnerKind owner, int ownerId, string caller) =>
+        Alloc(call, bytes, KernelLayout.VMALLOC_START, KernelLayout.VMALLOC_END + 1, owner, caller, ownerId);
+
+    private VmallocArea Alloc(string call, long bytes, ulong start, ulong end, PageOwnerKind owner, string caller, int ownerId = 0)
     {
         if (bytes <= 0)
             throw new KernelErrnoException(call, Errno.EINVAL, $"size {bytes}");
@@ -38,7 +42,7 @@ public sealed class VmallocSpace(Kernel k)
         var pages = new long[n];
         for (long i = 0; i < n; i++)
         {
-            long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, owner, id);
+            long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, owner, ownerId != 0 ? ownerId : id);
             if (pfn < 0)
             {
                 for (long j = 0; j < i; j++)

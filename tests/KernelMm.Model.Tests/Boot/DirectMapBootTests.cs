@@ -78,17 +78,21 @@ public class DirectMapBootTests
         Assert.That(k.DumpKernelPageTables().WxPages, Is.Zero);
     }
 
-    [Test]
-    public void MemoryIsAccountedForAtBoot()
+    [TestCase(true)]
+    [TestCase(false)]
+    public void MemoryIsAccountedForAtBoot(bool pti)
     {
-        var k = TestKernel.Boot();
+        var k = TestKernel.Boot(pti: pti);
         long managed = k.Zones.Sum(z => z.ManagedPages);
         Assert.Multiple(() =>
         {
             Assert.That(managed + k.ReservedPages, Is.EqualTo(k.Frames.MaxPfn));
             Assert.That(k.Meminfo["MemTotal"], Is.EqualTo(managed * 4));
-            // Allocated since boot: 64 preallocated vmalloc PUD tables and the CPA split table.
-            Assert.That(k.VmStat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(managed - 65));
+            // Allocated since boot: 64 preallocated vmalloc PUD tables, the CPA split table,
+            // CPU 1's idle stack (4 pages) and, with KAISER, its shadow tables.
+            long kaiser = k.Kaiser?.TablesInstalled ?? 0;
+            Assert.That(k.VmStat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(managed - 64 - 1 - 4 - kaiser));
+            Assert.That(k.VmStat[VmStatItem.NR_KERNEL_STACK_KB], Is.EqualTo(16));
         });
     }
 

@@ -121,7 +121,7 @@ public class BuddyAllocatorTests
     }
 
     [TestCase(PageFlags.PG_lru, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")]
-    [TestCase(PageFlags.PG_anon, "non-NULL mapping")]
+    [TestCase(PageFlags.PG_table, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")]
     public void FreePagesCheckReasons(PageFlags flag, string reason)
     {
         long pfn = _buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);

@@ -16,8 +16,8 @@ public class VmStatTests
         var names = new VmStat().Lines().Select(l => l.Name).ToArray();
         Assert.That(names, Is.EqualTo(new[]
         {
-            "nr_free_pages", "nr_page_table_pages", "nr_bounce",
-            "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgfree",
+            "nr_free_pages", "nr_page_table_pages", "nr_kernel_stack", "nr_bounce", "nr_anon_pages",
+            "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgfree", "pglazyfree", "pgfault", "pglazyfreed",
             "direct_map_level2_splits", "direct_map_level3_splits",
         }));
     }
@@ -26,14 +26,14 @@ public class VmStatTests
     public void ARegisteredCounterIsInsertedAfterItsAnchor()
     {
         var v = new VmStat();
-        int h = v.RegisterCounter("nr_example", after: "nr_page_table_pages");
+        int h = v.RegisterCounter("nr_example", after: "nr_kernel_stack");
         v.ModExtra(h, 256);
         var lines = v.Render().Split('\n');
         Assert.Multiple(() =>
         {
-            Assert.That(lines[1], Is.EqualTo("nr_page_table_pages 0"));
-            Assert.That(lines[2], Is.EqualTo("nr_example 256"));
-            Assert.That(lines[3], Is.EqualTo("nr_bounce 0"));
+            Assert.That(lines[2], Is.EqualTo("nr_kernel_stack 0"));
+            Assert.That(lines[3], Is.EqualTo("nr_example 256"));
+            Assert.That(lines[4], Is.EqualTo("nr_bounce 0"));
             Assert.That(v["nr_example"], Is.EqualTo(256));
             Assert.Throws<ArgumentException>(() => v.RegisterCounter("nr_x", after: "nr_missing"));
             Assert.Throws<KeyNotFoundException>(() => _ = new VmStat()["nr_example"]);

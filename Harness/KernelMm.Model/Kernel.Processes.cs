@@ -1,0 +1,225 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Mm;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model;
+
+/// <summary>Tasks, their address spaces on the CPUs, the OOM killer and reclaim.</summary>
+public sealed partial class Kernel
+{
+    private readonly List<Process> _processes = [];
+    private readonly List<Func<long>> _shrinkers = [];
+    private int _nextPid = 1;
+
+    /// <summary>Live processes, in pid order.</summary>
+    public IReadOnlyList<Process> Processes => _processes;
+
+    /// <summary>Model operations done so far (calls and touched pages), for a runaway budget.</summary>
+    public long Operations { get; private set; }
+
+    /// <summary>The budget of model operations; past it every call throws <see cref="OperationBudgetExceededException"/>.</summary>
+    public long OperationLimit { get; set; } = long.MaxValue;
+
+    internal void CountOperation(long n = 1)
+    {
+        Operations += n;
+        if (Operations > OperationLimit)
+            throw new OperationBudgetExceededException(OperationLimit);
+    }
+
+    /// <summary>fork + execve of a fresh program: a task with a new mm whose stack VMA has its top page written.</summary>
+    public Process Spawn(string name, Memcg? memcg = null)
+    {
+        CountOperation();
+        var p = new Process(this, _nextPid++, name, memcg);
+        _processes.Add(p);
+        p.SetupArgPages();
+        return p;
+    }
+
+    internal Process ForkProcess(Process parent, string name)
+    {
+        var child = new Process(this, _nextPid++, name, parent.Memcg);
+        _processes.Add(child);
+        SwitchMm(parent.Cpu, parent.Mm);
+        if (!parent.Mm.DupMmap(child.Mm))
+        {
+            child.Exit();
+            throw new KernelErrnoException("fork", Errno.ENOMEM, "copy_page_range");
+        }
+        return child;
+    }
+
+    internal void ProcessExited(Process p) => _processes.Remove(p);
+
+    /// <summary>switch_mm on a CPU: a CR3 write drops the non-global translations.</summary>
+    internal void SwitchMm(int cpu, MmStruct mm)
+    {
+        var tlb = Tlbs.Cpus[cpu];
+        if (tlb.CurrentPgd == mm.Pgd)
+            return;
+        tlb.CurrentPgd = mm.Pgd;
+        tlb.FlushNonGlobal();
+    }
+
+    /// <summary>An exiting mm leaves every CPU that had it loaded (they switch to init_mm).</summary>
+    internal void DropMmFromTlbs(MmStruct mm)
+    {
+        foreach (var tlb in Tlbs.Cpus)
+        {
+            if (tlb.CurrentPgd != mm.Pgd)
+                continue;
+            tlb.CurrentPgd = InitTopPgt;
+            tlb.FlushNonGlobal();
+        }
+    }
+
+    /// <summary>flush_tlb_mm_range: on CPUs running the mm, INVLPG per page up to the ceiling, else a CR3 reload.</summary>
+    internal void FlushTlbMmRange(MmStruct mm, ulong start, ulong end)
+    {
+        ulong pages = (end - start) >> PAGE_SHIFT;
+        foreach (var tlb in Tlbs.Cpus)
+        {
+            if (tlb.CurrentPgd != mm.Pgd)
+                continue;
+            if (pages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
+            {
+                tlb.FlushNonGlobal();
+                continue;
+            }
+            for (ulong va = start; va < end; va += PAGE_SIZE)
+                tlb.Invlpg(va);
+        }
+    }
+
+    /// <summary>flush_tlb_mm: the whole mm, on the CPUs running it.</summary>
+    internal void FlushTlbMm(MmStruct mm)
+    {
+        foreach (var tlb in Tlbs.Cpus)
+            if (tlb.CurrentPgd == mm.Pgd)
+                tlb.FlushNonGlobal();
+    }
+
+    /// <summary>
+    /// A user-mode access: the TLB, else the page walk, else a page fault. Returns false if
+    /// the task was killed by the OOM killer on the way.
+    /// </summary>
+    internal bool UserAccess(Process p, ulong addr, bool write)
+    {
+        CountOperation();
+        var tlb = Tlbs.Cpus[p.Cpu];
+        var hit = tlb.Lookup(addr);
+        if (hit is { } e && UserPermits(e.Translation.Flags, write))
+            return true;
+        for (int attempt = 0; ; attempt++)
+        {
+            var t = Walker.Translate(p.Mm.Pgd, addr);
+            if (t is { } w && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
+            {
+                var leaf = Walker.LookupAddress(p.Mm.Pgd, addr);
+                ulong v = Walker.Read(leaf);
+                ulong nv = v | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+                if (nv != v)
+                    Walker.Write(leaf, nv);
+                tlb.Fill(Walker.Translate(p.Mm.Pgd, addr)!.Value);
+                return true;
+            }
+            if (attempt > 0)
+                throw new InvalidOperationException($"a fault at 0x{addr:x} did not make it accessible");
+            var vma = p.Mm.FindVma(addr);
+            if (vma is null || vma.Start > addr)
+                throw new KernelErrnoException("touch", Errno.EFAULT, $"SIGSEGV: {p} has no mapping at 0x{addr:x}");
+            bool allowed = write ? (vma.Flags & VmFlags.VM_WRITE) != 0 : (vma.Flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC)) != 0;
+            if (!allowed)
+                throw new KernelErrnoException("touch", Errno.EFAULT, $"SIGSEGV: {p} may not {(write ? "write" : "read")} 0x{addr:x} ({vma.Perms})");
+            if (!p.Mm.HandleMmFault(vma, addr, write))
+            {
+                OutOfMemory(p);
+                if (!p.Alive)
+                    return false;
+                attempt = -1;
+            }
+        }
+    }
+
+    private static bool UserPermits(ulong flags, bool write) =>
+        (flags & _PAGE_USER) != 0 && (!write || ((flags & _PAGE_RW) != 0 && (flags & _PAGE_DIRTY) != 0));
+
+    /// <summary>
+    /// out_of_memory: kill the task with the most RSS plus page tables (oom_badness), the
+    /// first in pid order on a tie. Logged as the kernel logs it.
+    /// </summary>
+    internal void OutOfMemory(Process current)
+    {
+        Process? victim = null;
+        long best = -1;
+        foreach (var p in _processes)
+        {
+            long points = p.Mm.AnonRss + (p.Mm.PgtablesBytes >> 12);
+            if (points > best)
+            {
+                best = points;
+                victim = p;
+            }
+        }
+        victim ??= current;
+        Log.Warn("oom-kill", $"Out of memory: Killed process {victim.Pid} ({victim.Comm}) total-vm:{victim.Mm.TotalVm * 4}kB, anon-rss:{victim.Mm.AnonRss * 4}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:{victim.Mm.PgtablesBytes >> 10}kB oom_score_adj:0");
+        victim.Exit();
+    }
+
+    /// <summary>__vm_enough_memory under OVERCOMMIT_GUESS: one mapping may not exceed RAM (there is no swap).</summary>
+    internal bool VmEnoughMemory(long pages) => pages <= TotalRamPages;
+
+    /// <summary>release_pages for one page: the last reference leaves the LRU, is uncharged (uncharge_list) and freed.</summary>
+    internal void ReleasePage(long pfn)
+    {
+        if (!Buddy.PutPageTestzero(pfn))
+            return;
+        if (Frames.Peek(pfn).Has(PageFlags.PG_lru))
+            Frames[pfn].Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
+        Memcgs.UnchargeListPage(pfn);
+        Buddy.FreeFrozenPages(pfn, 0);
+    }
+
+    /// <summary>register_shrinker: a callback that frees what it can under pressure and returns the pages freed.</summary>
+    public void RegisterShrinker(Func<long> scan) => _shrinkers.Add(scan);
+
+    /// <summary>Memory pressure: the shrinkers run, then lazily freed anonymous pages are reclaimed. Returns pages freed.</summary>
+    public long Reclaim()
+    {
+        CountOperation();
+        long freed = 0;
+        foreach (var s in _shrinkers)
+            freed += s();
+        foreach (var p in _processes.ToList())
+            freed += p.Mm.ReclaimLazyfree();
+        return freed;
+    }
+
+    /// <summary>alloc_pages(GFP_KERNEL, order) for a scenario; ENOMEM when nothing is free.</summary>
+    public long AllocPages(int order = 0)
+    {
+        CountOperation();
+        if ((uint)order > PageFrames.MAX_ORDER)
+            throw new KernelErrnoException("alloc_pages", Errno.EINVAL, $"order {order}");
+        long pfn = Buddy.AllocPages(order, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        return pfn >= 0 ? pfn : throw new KernelErrnoException("alloc_pages", Errno.ENOMEM, $"order {order}");
+    }
+
+    /// <summary>__free_pages for a scenario.</summary>
+    public void FreePages(long pfn, int order = 0)
+    {
+        CountOperation();
+        if (!Frames.PfnValid(pfn) || (uint)order > PageFrames.MAX_ORDER)
+            throw new KernelErrnoException("__free_pages", Errno.EINVAL, $"pfn {pfn:x}, order {order}");
+        Buddy.FreePages(pfn, order);
+    }
+}
+
+/// <summary>A run used up its budget of model operations (a runaway scenario).</summary>
+public sealed class OperationBudgetExceededException(long limit)
+    : Exception($"the scenario used more than {limit} model operations (runaway?)")
+{
+    public long Limit { get; } = limit;
+}

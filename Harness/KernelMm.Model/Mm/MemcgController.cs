@@ -1,0 +1,128 @@
+using KernelMm.Model.Memory;
+
+namespace KernelMm.Model.Mm;
+
+/// <summary>
+/// The memory cgroups and their charge paths, as the model's base kernel has them (the
+/// 2015 kmemcg of Davydov's series): alloc_kmem_pages charges the kmem and memory
+/// counters and sets page-&gt;mem_cgroup; only free_kmem_pages uncharges kmem; the batched
+/// free path (release_pages' uncharge_list) uncharges a page as an ordinary page, from the
+/// memory counter only, and clears page-&gt;mem_cgroup, so a kmem page freed that way
+/// leaks its kmem charge.
+/// </summary>
+public sealed class MemcgController(Kernel k)
+{
+    private readonly List<Memcg> _all = [];
+
+    public IReadOnlyList<Memcg> All => _all;
+
+    /// <summary>mkdir in the cgroup hierarchy; EEXIST for a name in use, ENOSPC past 255.</summary>
+    public Memcg Create(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('/'))
+            throw new KernelErrnoException("mkdir", Errno.EINVAL, $"bad cgroup name '{name}'");
+        if (_all.Any(m => m.Name == name))
+            throw new KernelErrnoException("mkdir", Errno.EEXIST, name);
+        if (_all.Count >= 255)
+            throw new KernelErrnoException("mkdir", Errno.ENOSPC, "the model keeps up to 255 memory cgroups");
+        var m = new Memcg(_all.Count + 1, name);
+        _all.Add(m);
+        return m;
+    }
+
+    public Memcg? ById(int id) => id > 0 && id <= _all.Count ? _all[id - 1] : null;
+
+    /// <summary>
+    /// Seam in alloc_kmem_pages, after the charge is committed (kmem-uncharge-free marks the
+    /// page PageKmem here). Nothing in the base kernel.
+    /// </summary>
+    public Action<long, int>? AfterKmemCharge { get; set; }
+
+    /// <summary>
+    /// Seam in uncharge_list (release_pages): return true when the page was dealt with
+    /// (so the default ordinary-page uncharge is skipped). Nothing in the base kernel.
+    /// </summary>
+    public Func<long, bool>? UnchargeListHook { get; set; }
+
+    /// <summary>alloc_kmem_pages: a page allocation charged to <paramref name="memcg"/>'s kmem (null: no charge).</summary>
+    public long AllocKmemPages(GfpFlags gfp, int order, Memcg? memcg, PageOwnerKind owner, int ownerId)
+    {
+        long pfn = k.Buddy.AllocPages(order, gfp, owner, ownerId);
+        if (pfn < 0 || memcg is null)
+            return pfn;
+        ChargeKmem(pfn, order, memcg);
+        AfterKmemCharge?.Invoke(pfn, order);
+        return pfn;
+    }
+
+    /// <summary>memcg_kmem_charge_pages: both counters, page-&gt;mem_cgroup, the stat of the page's kind.</summary>
+    internal void ChargeKmem(long pfn, int order, Memcg memcg)
+    {
+        long n = 1L << order;
+        memcg.KmemPages += n;
+        memcg.MemoryPages += n;
+        AttributeKind(memcg, k.Frames.Peek(pfn).OwnerKind, n);
+        k.Frames[pfn].MemcgId = memcg.Id;
+    }
+
+    /// <summary>
+    /// memcg_kmem_uncharge_pages: undo <see cref="ChargeKmem"/> if the page is charged.
+    /// Returns whether it was.
+    /// </summary>
+    public bool UnchargeKmem(long pfn, int order)
+    {
+        var memcg = ById(k.Frames.Peek(pfn).MemcgId);
+        if (memcg is null)
+            return false;
+        long n = 1L << order;
+        memcg.KmemPages -= n;
+        memcg.MemoryPages -= n;
+        AttributeKind(memcg, k.Frames.Peek(pfn).OwnerKind, -n);
+        k.Frames[pfn].MemcgId = 0;
+        return true;
+    }
+
+    /// <summary>free_kmem_pages: uncharge, then __free_pages.</summary>
+    public void FreeKmemPages(long pfn, int order)
+    {
+        UnchargeKmem(pfn, order);
+        k.Buddy.FreePages(pfn, order);
+    }
+
+    /// <summary>mem_cgroup_charge of a new anonymous page.</summary>
+    internal void ChargeAnon(long pfn, Memcg? memcg)
+    {
+        if (memcg is null)
+            return;
+        memcg.MemoryPages++;
+        memcg.AnonPages++;
+        k.Frames[pfn].MemcgId = memcg.Id;
+    }
+
+    /// <summary>
+    /// uncharge_list for one page of a release_pages batch: an ordinary page's charge goes
+    /// from the memory counter and page-&gt;mem_cgroup is cleared. A kmem page is not known
+    /// as such here, so its kmem charge (and the stat it was attributed to) stays.
+    /// </summary>
+    internal void UnchargeListPage(long pfn)
+    {
+        if (UnchargeListHook?.Invoke(pfn) == true)
+            return;
+        var p = k.Frames.Peek(pfn);
+        var memcg = ById(p.MemcgId);
+        if (memcg is null)
+            return;
+        memcg.MemoryPages--;
+        if (p.OwnerKind == PageOwnerKind.UserAnon)
+            memcg.AnonPages--;
+        k.Frames[pfn].MemcgId = 0;
+    }
+
+    private static void AttributeKind(Memcg memcg, PageOwnerKind kind, long n)
+    {
+        if (kind == PageOwnerKind.UserPageTable)
+            memcg.PageTablePages += n;
+        else if (kind == PageOwnerKind.KernelStack)
+            memcg.KernelStackPages += n;
+    }
+}

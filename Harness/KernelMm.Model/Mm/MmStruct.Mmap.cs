@@ -1,0 +1,364 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Stats;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Mm;
+
+/// <summary>mmap, munmap, mprotect and madvise of anonymous private memory (mm/mmap.c, mm/mprotect.c, mm/madvise.c).</summary>
+public sealed partial class MmStruct
+{
+    private static ulong PageAlign(ulong len) => (len + PAGE_SIZE - 1) & PAGE_MASK;
+
+    /// <summary>
+    /// do_mmap of MAP_PRIVATE|MAP_ANONYMOUS: placed top-down below mmap_base, or with
+    /// MAP_FIXED at <paramref name="at"/> (replacing what was there). Merges with an
+    /// adjacent VMA of the same flags.
+    /// </summary>
+    internal ulong Mmap(long length, Prot prot, ulong? at)
+    {
+        if (length <= 0)
+            throw new KernelErrnoException("mmap", Errno.EINVAL, $"length {length}");
+        ulong len = PageAlign((ulong)length);
+        if (len == 0 || len > KernelLayout.TASK_SIZE_MAX)
+            throw new KernelErrnoException("mmap", Errno.ENOMEM, $"length {length}");
+        var flags = VmPageProt.FromProt(prot);
+        if ((flags & VmFlags.VM_ACCOUNT) != 0 && !_k.VmEnoughMemory((long)(len >> PAGE_SHIFT)))
+            throw new KernelErrnoException("mmap", Errno.ENOMEM, $"{len >> 20} MiB is more than the overcommit heuristic allows");
+
+        ulong addr;
+        if (at is { } fixedAddr)
+        {
+            if ((fixedAddr & ~PAGE_MASK) != 0)
+                throw new KernelErrnoException("mmap", Errno.EINVAL, $"MAP_FIXED address 0x{fixedAddr:x} is not page aligned");
+            if (fixedAddr < MMAP_MIN_ADDR || fixedAddr + len > KernelLayout.TASK_SIZE_MAX || fixedAddr + len < fixedAddr)
+                throw new KernelErrnoException("mmap", Errno.ENOMEM, $"0x{fixedAddr:x}+{len:x} is outside the user address space");
+            addr = fixedAddr;
+            DoMunmap(addr, len);
+        }
+        else
+        {
+            addr = GetUnmappedAreaTopdown(len) ?? throw new KernelErrnoException("mmap", Errno.ENOMEM, $"no gap of {len >> 10} kB");
+        }
+        MmapRegion(addr, len, flags);
+        return addr;
+    }
+
+    /// <summary>arch_get_unmapped_area_topdown: the highest gap below mmap_base that fits.</summary>
+    private ulong? GetUnmappedAreaTopdown(ulong len)
+    {
+        ulong high = MMAP_BASE;
+        for (int i = _vmas.Count - 1; i >= 0; i--)
+        {
+            var v = _vmas[i];
+            if (v.Start >= high)
+                continue;
+            if (v.End < high && high - v.End >= len)
+                return high - len;
+            high = v.Start;
+        }
+        return high >= MMAP_MIN_ADDR + len ? high - len : null;
+    }
+
+    /// <summary>The stack VMA of execve (VM_GROWSDOWN; never merged).</summary>
+    internal void InsertStack(ulong start, ulong end) =>
+        InsertVma(new Vma(start, end, VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC | VmFlags.VM_STACK | VmFlags.VM_ACCOUNT));
+
+    /// <summary>mmap_region: a new VMA, or an extension of a neighbour with the same flags (vma_merge).</summary>
+    private void MmapRegion(ulong addr, ulong len, VmFlags flags)
+    {
+        var v = new Vma(addr, addr + len, flags);
+        InsertVma(v);
+        TryMerge(v);
+    }
+
+    /// <summary>
+    /// vma_merge: join with the previous and next VMA when they touch, have the same flags
+    /// and compatible anon_vmas (at most one of them set, or the same).
+    /// </summary>
+    private void TryMerge(Vma v)
+    {
+        int i = IndexOf(v);
+        if (i + 1 < _vmas.Count && Mergeable(v, _vmas[i + 1]))
+        {
+            var next = _vmas[i + 1];
+            v.End = next.End;
+            v.AnonVma = v.AnonVma != 0 ? v.AnonVma : next.AnonVma;
+            _vmas.RemoveAt(i + 1);
+        }
+        if (i > 0 && Mergeable(_vmas[i - 1], v))
+        {
+            var prev = _vmas[i - 1];
+            prev.End = v.End;
+            prev.AnonVma = prev.AnonVma != 0 ? prev.AnonVma : v.AnonVma;
+            _vmas.RemoveAt(i);
+        }
+    }
+
+    private static bool Mergeable(Vma a, Vma b) =>
+        a.End == b.Start && a.Flags == b.Flags && (a.AnonVma == 0 || b.AnonVma == 0 || a.AnonVma == b.AnonVma)
+        && (a.Flags & VmFlags.VM_STACK) == 0;
+
+    /// <summary>munmap: EINVAL for an unaligned address, a zero length or a range outside user space.</summary>
+    internal void Munmap(ulong addr, long length)
+    {
+        if ((addr & ~PAGE_MASK) != 0 || length <= 0)
+            throw new KernelErrnoException("munmap", Errno.EINVAL, $"0x{addr:x}, {length}");
+        ulong len = PageAlign((ulong)length);
+        if (addr + len > KernelLayout.TASK_SIZE_MAX || addr + len < addr)
+            throw new KernelErrnoException("munmap", Errno.EINVAL, $"0x{addr:x}+{len:x} is outside the user address space");
+        DoMunmap(addr, len);
+    }
+
+    /// <summary>Splits the VMA containing <paramref name="addr"/> so that a VMA starts there (__split_vma).</summary>
+    private void SplitAt(ulong addr)
+    {
+        var v = FindVma(addr);
+        if (v is null || v.Start >= addr)
+            return;
+        var tail = new Vma(addr, v.End, v.Flags) { AnonVma = v.AnonVma };
+        v.End = addr;
+        _vmas.Insert(IndexOf(v) + 1, tail);
+    }
+
+    /// <summary>
+    /// do_munmap: split at both ends, detach the VMAs, zap their pages and free the page
+    /// tables between the previous VMA's end and the next VMA's start (unmap_region).
+    /// </summary>
+    private void DoMunmap(ulong start, ulong len)
+    {
+        ulong end = start + len;
+        var first = FindVma(start);
+        if (first is null || first.Start >= end)
+            return;
+        SplitAt(start);
+        SplitAt(end);
+        var detached = _vmas.Where(v => v.Start >= start && v.End <= end).ToList();
+        int firstIndex = IndexOf(detached[0]);
+        var prev = firstIndex > 0 ? _vmas[firstIndex - 1] : null;
+        int lastIndex = IndexOf(detached[^1]);
+        var next = lastIndex + 1 < _vmas.Count ? _vmas[lastIndex + 1] : null;
+        _vmas.RemoveRange(firstIndex, detached.Count);
+
+        var tlb = new MmuGather(_k, this);
+        foreach (var v in detached)
+            ZapRange(tlb, v.Start, v.End);
+        FreePgtables(tlb, detached, prev?.End ?? 0, next?.Start ?? 0);
+        tlb.Finish();
+    }
+
+    /// <summary>
+    /// zap_pte_range over [start, end): each present entry is cleared; a normal page loses
+    /// its mapping and its RSS count and goes to the gather (the zero page does neither).
+    /// </summary>
+    private void ZapRange(MmuGather tlb, ulong start, ulong end)
+    {
+        for (ulong addr = start; addr < end;)
+        {
+            ulong pmdEnd = Math.Min((addr & PMD_MASK) + PMD_SIZE, end);
+            long ptePfn = PteTableOf(addr);
+            if (ptePfn < 0)
+            {
+                addr = pmdEnd;
+                continue;
+            }
+            var ptes = _k.Tables[ptePfn];
+            for (; addr < pmdEnd; addr += PAGE_SIZE)
+            {
+                int i = pte_index(addr);
+                ulong pte = ptes[i];
+                if (pte_none(pte))
+                    continue;
+                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), 0);
+                if (pte_special(pte))
+                {
+                    tlb.TrackRange(addr, addr + PAGE_SIZE);
+                    continue;
+                }
+                long pfn = pte_pfn(pte);
+                if (pte_dirty(pte))
+                    Frames[pfn].Flags |= PageFlags.PG_dirty;
+                PageRemoveRmap(pfn);
+                AddRss(-1);
+                tlb.RemovePage(pfn, addr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// mprotect: split the VMAs at the ends, set the new flags, rewrite every present entry
+    /// with the new protection (pte_modify keeps pfn, A, D and SPECIAL), flush, and merge
+    /// VMAs that became alike. ENOMEM when the range has a hole.
+    /// </summary>
+    internal void Mprotect(ulong start, long length, Prot prot)
+    {
+        if ((start & ~PAGE_MASK) != 0 || length < 0)
+            throw new KernelErrnoException("mprotect", Errno.EINVAL, $"0x{start:x}, {length}");
+        if (length == 0)
+            return;
+        ulong end = start + PageAlign((ulong)length);
+        if (end > KernelLayout.TASK_SIZE_MAX || end < start)
+            throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"0x{start:x}+{length:x} is outside the user address space");
+        RequireMapped("mprotect", start, end);
+        SplitAt(start);
+        SplitAt(end);
+        var newFlags = VmPageProt.FromProt(prot);
+        foreach (var v in _vmas.Where(v => v.Start >= start && v.End <= end).ToList())
+        {
+            v.Flags = newFlags | (v.Flags & VmFlags.VM_STACK);
+            ChangeProtection(v);
+        }
+        _k.FlushTlbMmRange(this, start, end);
+        foreach (var v in _vmas.Where(v => v.Start >= start && v.End <= end).ToList())
+            if (_vmas.Contains(v))
+                TryMerge(v);
+    }
+
+    private void RequireMapped(string call, ulong start, ulong end)
+    {
+        for (ulong a = start; a < end;)
+        {
+            var v = FindVma(a);
+            if (v is null || v.Start > a)
+                throw new KernelErrnoException(call, Errno.ENOMEM, $"0x{a:x} is not mapped");
+            a = v.End;
+        }
+    }
+
+    /// <summary>change_pte_range: pte_modify of every present entry of a VMA.</summary>
+    private void ChangeProtection(Vma v)
+    {
+        ulong newProt = v.PageProt;
+        for (ulong addr = v.Start; addr < v.End; addr += PAGE_SIZE)
+        {
+            long ptePfn = PteTableOf(addr);
+            if (ptePfn < 0)
+            {
+                addr = ((addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
+                continue;
+            }
+            int i = pte_index(addr);
+            ulong pte = _k.Tables[ptePfn][i];
+            if (pte_none(pte))
+                continue;
+            ulong modified = (pte & _PAGE_CHG_MASK) | (newProt & ~_PAGE_CHG_MASK);
+            if (modified != pte)
+                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), modified);
+        }
+    }
+
+    /// <summary>
+    /// madvise: MADV_DONTNEED zaps the range (the tables stay); MADV_FREE marks clean,
+    /// exclusively mapped anonymous pages lazily freeable. EINVAL for an unaligned start,
+    /// ENOMEM if part of the range is unmapped (after advising the mapped part).
+    /// </summary>
+    internal void Madvise(ulong start, long length, Advice advice)
+    {
+        if ((start & ~PAGE_MASK) != 0 || length < 0 || !Enum.IsDefined(advice))
+            throw new KernelErrnoException("madvise", Errno.EINVAL, $"0x{start:x}, {length}, {advice}");
+        if (length == 0)
+            return;
+        ulong end = start + PageAlign((ulong)length);
+        if (end < start)
+            throw new KernelErrnoException("madvise", Errno.EINVAL, $"0x{start:x}+{length:x} wraps");
+        bool hole = false;
+        var tlb = new MmuGather(_k, this);
+        for (ulong a = start; a < end;)
+        {
+            var v = FindVma(a);
+            if (v is null || v.Start >= end)
+            {
+                hole = true;
+                break;
+            }
+            if (v.Start > a)
+                hole = true;
+            ulong s = Math.Max(a, v.Start), e = Math.Min(end, v.End);
+            if (advice == Advice.DontNeed)
+                ZapRange(tlb, s, e);
+            else
+                MadviseFree(tlb, s, e);
+            a = e;
+        }
+        tlb.Finish();
+        if (hole)
+            throw new KernelErrnoException("madvise", Errno.ENOMEM, $"part of 0x{start:x}+{length:x} is not mapped");
+    }
+
+    /// <summary>madvise_free_pte_range: clear young and dirty, and take the page out of swap-backed memory (lazyfree).</summary>
+    private void MadviseFree(MmuGather tlb, ulong start, ulong end)
+    {
+        for (ulong addr = start; addr < end; addr += PAGE_SIZE)
+        {
+            long ptePfn = PteTableOf(addr);
+            if (ptePfn < 0)
+            {
+                addr = Math.Min(end, (addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
+                continue;
+            }
+            int i = pte_index(addr);
+            ulong pte = _k.Tables[ptePfn][i];
+            if (pte_none(pte) || pte_special(pte))
+                continue;
+            long pfn = pte_pfn(pte);
+            if (Frames.Peek(pfn).MapCount != 0)
+                continue; // shared with another mm: not ours to free
+            ref var p = ref Frames[pfn];
+            p.Flags &= ~PageFlags.PG_dirty;
+            if ((p.Flags & PageFlags.PG_swapbacked) != 0)
+            {
+                p.Flags &= ~(PageFlags.PG_swapbacked | PageFlags.PG_active);
+                _k.VmStat.Count(VmEventItem.PGLAZYFREE);
+            }
+            ulong clean = pte & ~(_PAGE_ACCESSED | _PAGE_DIRTY);
+            if (clean != pte)
+            {
+                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), clean);
+                tlb.TrackRange(addr, addr + PAGE_SIZE);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reclaim of lazily freed pages (shrink_page_list / try_to_unmap): a page not written
+    /// since MADV_FREE is unmapped and freed (pglazyfreed); one written again is swap-backed again.
+    /// </summary>
+    internal long ReclaimLazyfree()
+    {
+        long freed = 0;
+        var tlb = new MmuGather(_k, this);
+        foreach (var v in _vmas)
+        {
+            for (ulong addr = v.Start; addr < v.End; addr += PAGE_SIZE)
+            {
+                long ptePfn = PteTableOf(addr);
+                if (ptePfn < 0)
+                {
+                    addr = Math.Min(v.End, (addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
+                    continue;
+                }
+                int i = pte_index(addr);
+                ulong pte = _k.Tables[ptePfn][i];
+                if (pte_none(pte) || pte_special(pte))
+                    continue;
+                long pfn = pte_pfn(pte);
+                var page = Frames.Peek(pfn);
+                if (!page.Has(PageFlags.PG_anon) || page.Has(PageFlags.PG_swapbacked))
+                    continue;
+                if (pte_dirty(pte) || page.Has(PageFlags.PG_dirty))
+                {
+                    Frames[pfn].Flags |= PageFlags.PG_swapbacked;
+                    continue;
+                }
+                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), 0);
+                PageRemoveRmap(pfn);
+                AddRss(-1);
+                tlb.RemovePage(pfn, addr);
+                _k.VmStat.Count(VmEventItem.PGLAZYFREED);
+                freed++;
+            }
+        }
+        tlb.Finish();
+        return freed;
+    }
+}

@@ -1,0 +1,279 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Paging;
+using KernelMm.Model.Stats;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Mm;
+
+/// <summary>The user page tables of an mm: allocation on fault, and free_pgd_range.</summary>
+public sealed partial class MmStruct
+{
+    private const int KERNEL_PGD_BOUNDARY = 256;
+
+    /// <summary>
+    /// pgd_alloc: one page, or two with KAISER (PGD_ALLOCATION_ORDER 1: the shadow pgd at
+    /// +4 KiB); pgd_ctor copies the kernel half of init_mm's pgd, and of its shadow.
+    /// </summary>
+    private void PgdAlloc()
+    {
+        int order = _k.Options.Pti ? 1 : 0;
+        long pfn = _k.Buddy.AllocPages(order, GfpFlags.GFP_PGTABLE_KERNEL, PageOwnerKind.UserPageTable, Owner.Pid);
+        if (pfn < 0)
+            throw new KernelErrnoException("fork", Errno.ENOMEM, "pgd_alloc");
+        Pgd = pfn;
+        var pgd = _k.Tables.Create(pfn);
+        Array.Copy(_k.Tables[_k.InitTopPgt], KERNEL_PGD_BOUNDARY, pgd, KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
+        if (order == 1)
+        {
+            ShadowPgd = pfn + 1;
+            var shadow = _k.Tables.Create(ShadowPgd);
+            Array.Copy(_k.Tables[_k.Image.InitShadowPgtPfn], KERNEL_PGD_BOUNDARY, shadow, KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
+        }
+    }
+
+    /// <summary>pgd_free, after exit_mmap emptied the user half.</summary>
+    private void PgdFree()
+    {
+        _k.Tables.Remove(Pgd);
+        if (ShadowPgd >= 0)
+            _k.Tables.Remove(ShadowPgd);
+        _k.Buddy.FreePages(Pgd, ShadowPgd >= 0 ? 1 : 0);
+    }
+
+    /// <summary>
+    /// set_pgd of a user-half entry; with KAISER, kaiser_set_shadow_pgd mirrors an entry that
+    /// carries USER into the shadow pgd and puts NX on the kernel's copy, so user memory is
+    /// never executable in kernel mode; a clear is mirrored too.
+    /// </summary>
+    private void SetPgd(int index, ulong value)
+    {
+        var pgd = _k.Tables[Pgd];
+        if (ShadowPgd >= 0 && index < KERNEL_PGD_BOUNDARY)
+        {
+            var shadow = _k.Tables[ShadowPgd];
+            if ((value & _PAGE_USER) != 0)
+            {
+                shadow[index] = value;
+                value |= _PAGE_NX;
+            }
+            else if (value == 0)
+            {
+                shadow[index] = 0;
+            }
+        }
+        pgd[index] = value;
+    }
+
+    /// <summary>
+    /// pud_alloc_one / pmd_alloc_one / pte_alloc_one for a user mm: a zeroed page charged to
+    /// the mm's memcg (alloc_kmem_pages). PMD and PTE pages run their constructor
+    /// (PageTable, NR_PAGETABLE); every level is counted in mm_pgtables_bytes (VmPTE).
+    /// </summary>
+    private long AllocUserTable(PageLevel tableOf)
+    {
+        long pfn = _k.Memcgs.AllocKmemPages(GfpFlags.GFP_PGTABLE_USER, 0, ChargeTo, PageOwnerKind.UserPageTable, Owner.Pid);
+        if (pfn < 0)
+            return -1;
+        _k.Tables.Create(pfn);
+        if (tableOf != PageLevel.PG_LEVEL_1G)
+        {
+            Frames[pfn].Flags |= PageFlags.PG_table;
+            _k.VmStat.Mod(VmStatItem.NR_PAGETABLE, 1);
+        }
+        PgtablesBytes += (long)PAGE_SIZE;
+        _k.PageTableHooks.UserTableAllocated?.Invoke(this, pfn, tableOf);
+        return pfn;
+    }
+
+    /// <summary>The destructor half of pte_free_tlb/pmd_free_tlb, run when the table is unlinked.</summary>
+    private void UnlinkUserTable(long pfn, PageLevel tableOf)
+    {
+        if (tableOf != PageLevel.PG_LEVEL_1G)
+        {
+            Frames[pfn].Flags &= ~PageFlags.PG_table;
+            _k.VmStat.Mod(VmStatItem.NR_PAGETABLE, -1);
+        }
+        PgtablesBytes -= (long)PAGE_SIZE;
+    }
+
+    /// <summary>
+    /// The PTE slot for <paramref name="addr"/>, allocating the PUD, PMD and PTE tables on
+    /// the way (__pud_alloc, __pmd_alloc, __pte_alloc); null when memory is out.
+    /// </summary>
+    private EntryRef? PteAlloc(ulong addr)
+    {
+        var pgd = _k.Tables[Pgd];
+        int gi = pgd_index(addr);
+        if (pgd_none(pgd[gi]))
+        {
+            long pud = AllocUserTable(PageLevel.PG_LEVEL_1G);
+            if (pud < 0)
+                return null;
+            SetPgd(gi, mk_table(pud, _PAGE_TABLE));
+        }
+        var pudt = _k.Tables[pte_pfn(pgd[gi])];
+        int ui = pud_index(addr);
+        if (pud_none(pudt[ui]))
+        {
+            long pmd = AllocUserTable(PageLevel.PG_LEVEL_2M);
+            if (pmd < 0)
+                return null;
+            pudt[ui] = mk_table(pmd, _PAGE_TABLE);
+        }
+        var pmdt = _k.Tables[pud_pfn(pudt[ui])];
+        int mi = pmd_index(addr);
+        if (pmd_none(pmdt[mi]))
+        {
+            long pte = AllocUserTable(PageLevel.PG_LEVEL_4K);
+            if (pte < 0)
+                return null;
+            pmdt[mi] = mk_table(pte, _PAGE_TABLE);
+        }
+        return new EntryRef(pmd_pfn(pmdt[mi]), pte_index(addr), PageLevel.PG_LEVEL_4K);
+    }
+
+    /// <summary>The PTE table frame that maps <paramref name="addr"/>, or -1 (no allocation).</summary>
+    internal long PteTableOf(ulong addr)
+    {
+        ulong g = _k.Tables[Pgd][pgd_index(addr)];
+        if (pgd_none(g))
+            return -1;
+        ulong u = _k.Tables[pte_pfn(g)][pud_index(addr)];
+        if (pud_none(u))
+            return -1;
+        ulong m = _k.Tables[pud_pfn(u)][pmd_index(addr)];
+        return pmd_none(m) ? -1 : pmd_pfn(m);
+    }
+
+    /// <summary>
+    /// free_pgd_range: free the PTE, PMD and PUD tables that map only [addr, end), never
+    /// below <paramref name="floor"/> or at/above <paramref name="ceiling"/> (0: the top),
+    /// where neighbouring VMAs may still need them.
+    /// </summary>
+    private void FreePgdRange(MmuGather tlb, ulong addr, ulong end, ulong floor, ulong ceiling)
+    {
+        addr &= PMD_MASK;
+        if (addr < floor)
+        {
+            addr += PMD_SIZE;
+            if (addr == 0)
+                return;
+        }
+        if (ceiling != 0)
+        {
+            ceiling &= PMD_MASK;
+            if (ceiling == 0)
+                return;
+        }
+        if (end - 1 > ceiling - 1)
+            end -= PMD_SIZE;
+        if (addr > end - 1)
+            return;
+
+        var pgd = _k.Tables[Pgd];
+        do
+        {
+            ulong next = AddrEnd(addr, end, PGDIR_SIZE);
+            int gi = pgd_index(addr);
+            if (!pgd_none(pgd[gi]))
+                FreePudRange(tlb, gi, addr, next, floor, ceiling);
+            addr = next;
+        }
+        while (addr != end);
+    }
+
+    /// <summary>pgd_addr_end and friends: the next boundary, or end.</summary>
+    private static ulong AddrEnd(ulong addr, ulong end, ulong size)
+    {
+        ulong boundary = (addr + size) & ~(size - 1);
+        return boundary - 1 < end - 1 ? boundary : end;
+    }
+
+    // free_p4d_range with the p4d folded into the pgd: its tail frees the PUD table.
+    private void FreePudRange(MmuGather tlb, int gi, ulong addr, ulong end, ulong floor, ulong ceiling)
+    {
+        long pudPfn = pte_pfn(_k.Tables[Pgd][gi]);
+        var pud = _k.Tables[pudPfn];
+        ulong start = addr;
+        do
+        {
+            ulong next = AddrEnd(addr, end, PUD_SIZE);
+            int ui = pud_index(addr);
+            if (!pud_none(pud[ui]))
+                FreePmdRange(tlb, pud, ui, addr, next, floor, ceiling);
+            addr = next;
+        }
+        while (addr != end);
+
+        start &= PGDIR_MASK;
+        if (start < floor)
+            return;
+        if (ceiling != 0)
+        {
+            ceiling &= PGDIR_MASK;
+            if (ceiling == 0)
+                return;
+        }
+        if (end - 1 > ceiling - 1)
+            return;
+        SetPgd(gi, 0);
+        UnlinkUserTable(pudPfn, PageLevel.PG_LEVEL_1G);
+        tlb.RemoveTable(pudPfn, start, PGDIR_SIZE);
+    }
+
+    private void FreePmdRange(MmuGather tlb, ulong[] pud, int ui, ulong addr, ulong end, ulong floor, ulong ceiling)
+    {
+        long pmdPfn = pud_pfn(pud[ui]);
+        var pmd = _k.Tables[pmdPfn];
+        ulong start = addr;
+        do
+        {
+            ulong next = AddrEnd(addr, end, PMD_SIZE);
+            int mi = pmd_index(addr);
+            if (!pmd_none(pmd[mi]))
+            {
+                // free_pte_range
+                long ptePfn = pmd_pfn(pmd[mi]);
+                pmd[mi] = 0;
+                UnlinkUserTable(ptePfn, PageLevel.PG_LEVEL_4K);
+                tlb.RemoveTable(ptePfn, addr & PMD_MASK, PMD_SIZE);
+            }
+            addr = next;
+        }
+        while (addr != end);
+
+        start &= PUD_MASK;
+        if (start < floor)
+            return;
+        if (ceiling != 0)
+        {
+            ceiling &= PUD_MASK;
+            if (ceiling == 0)
+                return;
+        }
+        if (end - 1 > ceiling - 1)
+            return;
+        pud[ui] = 0;
+        UnlinkUserTable(pmdPfn, PageLevel.PG_LEVEL_2M);
+        tlb.RemoveTable(pmdPfn, start, PUD_SIZE);
+    }
+
+    /// <summary>
+    /// free_pgtables over a run of detached VMAs: nearby VMAs (within a PMD) are gathered
+    /// into one free_pgd_range, whose ceiling is the next VMA's start.
+    /// </summary>
+    private void FreePgtables(MmuGather tlb, IReadOnlyList<Vma> vmas, ulong floor, ulong ceiling)
+    {
+        int i = 0;
+        while (i < vmas.Count)
+        {
+            ulong addr = vmas[i].Start;
+            while (i + 1 < vmas.Count && vmas[i + 1].Start <= vmas[i].End + PMD_SIZE)
+                i++;
+            ulong next = i + 1 < vmas.Count ? vmas[i + 1].Start : ceiling;
+            FreePgdRange(tlb, addr, vmas[i].End, floor, next);
+            i++;
+        }
+    }
+}

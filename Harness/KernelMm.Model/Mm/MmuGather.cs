@@ -1,0 +1,65 @@
+namespace KernelMm.Model.Mm;
+
+/// <summary>
+/// struct mmu_gather (mm/mmu_gather.c): pages and page tables unmapped from an mm are
+/// gathered, the TLB is flushed for the gathered range, and only then are they freed,
+/// through release_pages. That order is what keeps freed frames out of every TLB.
+/// </summary>
+internal sealed class MmuGather(Kernel k, MmStruct mm)
+{
+    private readonly List<long> _pages = [];
+    private readonly List<long> _tables = [];
+    private ulong _start = ulong.MaxValue, _end;
+    private bool _freedTables;
+
+    /// <summary>tlb_remove_page: a page whose mapping was zapped.</summary>
+    public void RemovePage(long pfn, ulong addr)
+    {
+        _pages.Add(pfn);
+        TrackRange(addr, addr + 4096);
+    }
+
+    /// <summary>The range whose translations must go (tlb_flush_pte_range), for a cleared entry with no page to free.</summary>
+    public void TrackRange(ulong start, ulong end)
+    {
+        _start = Math.Min(_start, start);
+        _end = Math.Max(_end, end);
+    }
+
+    /// <summary>pte_free_tlb / pmd_free_tlb / pud_free_tlb: a table to free after the flush.</summary>
+    public void RemoveTable(long pfn, ulong addr, ulong size)
+    {
+        _tables.Add(pfn);
+        _freedTables = true;
+        TrackRange(addr, addr + size);
+    }
+
+    /// <summary>
+    /// tlb_finish_mmu: flush, then release_pages on the gathered pages and tables
+    /// (uncharge_list, then the buddy allocator).
+    /// </summary>
+    public void Finish()
+    {
+        if (_end > _start)
+        {
+            // Freed tables mean paging-structure caches must go too: a full flush of the mm.
+            if (_freedTables)
+                k.FlushTlbMm(mm);
+            else
+                k.FlushTlbMmRange(mm, _start, _end);
+        }
+        foreach (var pfn in _tables)
+        {
+            k.Tables.Remove(pfn);
+            k.ReleasePage(pfn);
+        }
+        foreach (var pfn in _pages)
+            k.ReleasePage(pfn);
+        _pages.Clear();
+        _tables.Clear();
+        _start = ulong.MaxValue;
+        _end = 0;
+        _freedTables = false;
+    }
+
+}

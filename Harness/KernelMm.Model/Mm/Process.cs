@@ -1,0 +1,186 @@
+using KernelMm.Model.Memory;
+using KernelMm.Model.Stats;
+using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
+
+namespace KernelMm.Model.Mm;
+
+/// <summary>
+/// A task with its mm: created by <see cref="Kernel.Spawn"/> (fork and exec of a fresh
+/// image: a stack VMA with its top page written) or by <see cref="Fork"/>. Calls after
+/// <see cref="Exit"/> fail with ESRCH-like errors, as a dead pid would.
+/// </summary>
+public sealed class Process
+{
+    /// <summary>THREAD_SIZE: 16 KiB kernel stacks (order 2).</summary>
+    public const int THREAD_SIZE_ORDER = 2;
+    public const long THREAD_SIZE = 4096L << THREAD_SIZE_ORDER;
+
+    /// <summary>The initial stack VMA of execve: 132 KiB below STACK_TOP.</summary>
+    public const ulong InitialStackSize = 132UL << 10;
+
+    private readonly Kernel _k;
+    private Ldt? _ldt;
+
+    internal Process(Kernel k, int pid, string comm, Memcg? memcg)
+    {
+        _k = k;
+        Pid = pid;
+        Comm = comm;
+        Memcg = memcg;
+        Cpu = pid % k.Options.Cpus;
+        StackPfn = -1;
+        AllocThreadStack();
+        Mm = new MmStruct(k, this);
+    }
+
+    public int Pid { get; }
+    public string Comm { get; }
+    public Memcg? Memcg { get; }
+    public MmStruct Mm { get; }
+
+    /// <summary>The CPU the task runs on (pid modulo CPUs: deterministic).</summary>
+    public int Cpu { get; }
+
+    /// <summary>The first frame of the kernel stack, or -1 after exit.</summary>
+    public long StackPfn { get; private set; }
+
+    public bool Alive { get; private set; } = true;
+
+    /// <summary>The LDT's size in entries (0: none).</summary>
+    public int LdtEntries => _ldt?.Entries ?? 0;
+
+    private void AllocThreadStack()
+    {
+        long pfn = _k.Memcgs.AllocKmemPages(GfpFlags.GFP_KERNEL_ACCOUNT, THREAD_SIZE_ORDER, Memcg, PageOwnerKind.KernelStack, Pid);
+        if (pfn < 0)
+            throw new KernelErrnoException("fork", Errno.ENOMEM, "alloc_thread_stack_node");
+        StackPfn = pfn;
+        for (long i = 1; i < 1 << THREAD_SIZE_ORDER; i++)
+            _k.Frames[pfn + i].OwnerKind = PageOwnerKind.KernelStack;
+        _k.VmStat.Mod(VmStatItem.NR_KERNEL_STACK_KB, THREAD_SIZE >> 10);
+        _k.Kaiser?.MapThreadStack(this);
+    }
+
+    /// <summary>The kernel-stack top page that KAISER user-maps (stack + THREAD_SIZE - PAGE_SIZE).</summary>
+    internal ulong StackTopPage => _k.DirectMapAddress(StackPfn) + (ulong)THREAD_SIZE - PAGE_SIZE;
+
+    /// <summary>execve's stack: a VMA of 132 KiB under STACK_TOP whose top page (argv, envp) is written.</summary>
+    internal void SetupArgPages()
+    {
+        Mm.InsertStack(MmStruct.STACK_TOP - InitialStackSize, MmStruct.STACK_TOP);
+        Touch(MmStruct.STACK_TOP - PAGE_SIZE, (long)PAGE_SIZE, Access.Write);
+    }
+
+    private void CheckAlive(string call)
+    {
+        if (!Alive)
+            throw new KernelErrnoException(call, Errno.ESRCH, $"process {Pid} ({Comm}) has exited");
+        _k.CountOperation();
+    }
+
+    /// <summary>mmap(NULL or <paramref name="at"/> with MAP_FIXED, length, prot, MAP_PRIVATE|MAP_ANONYMOUS).</summary>
+    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null)
+    {
+        CheckAlive("mmap");
+        return Mm.Mmap(length, prot, at);
+    }
+
+    public void Munmap(ulong addr, long length)
+    {
+        CheckAlive("munmap");
+        _k.SwitchMm(Cpu, Mm);
+        Mm.Munmap(addr, length);
+    }
+
+    public void Mprotect(ulong addr, long length, Prot prot)
+    {
+        CheckAlive("mprotect");
+        _k.SwitchMm(Cpu, Mm);
+        Mm.Mprotect(addr, length, prot);
+    }
+
+    public void Madvise(ulong addr, long length, Advice advice)
+    {
+        CheckAlive("madvise");
+        _k.SwitchMm(Cpu, Mm);
+        Mm.Madvise(addr, length, advice);
+    }
+
+    /// <summary>
+    /// Accesses every <paramref name="stride"/> bytes of [addr, addr+length) from user mode
+    /// on this task's CPU: through the TLB, faulting as needed. An access the VMAs do not
+    /// allow is a SIGSEGV, thrown as EFAULT; running out of memory invokes the OOM killer.
+    /// </summary>
+    public void Touch(ulong addr, long length, Access access, long stride = 4096)
+    {
+        CheckAlive("touch");
+        if (length < 0 || stride <= 0)
+            throw new KernelErrnoException("touch", Errno.EINVAL, $"length {length}, stride {stride}");
+        _k.SwitchMm(Cpu, Mm);
+        ulong end = addr + (ulong)length;
+        if (end < addr)
+            throw new KernelErrnoException("touch", Errno.EFAULT, $"0x{addr:x}+{length:x} wraps");
+        for (ulong a = addr; a < end; a += (ulong)stride)
+        {
+            if (!_k.UserAccess(this, a, access == Access.Write))
+                return;
+        }
+    }
+
+    /// <summary>fork: a child with a copy-on-write copy of this address space and the same memcg.</summary>
+    public Process Fork(string name)
+    {
+        CheckAlive("fork");
+        return _k.ForkProcess(this, name);
+    }
+
+    /// <summary>modify_ldt(1, ...) writing entry <paramref name="entries"/> - 1: the LDT grows to that many entries.</summary>
+    public void ModifyLdt(int entries)
+    {
+        CheckAlive("modify_ldt");
+        if (entries <= 0 || entries > Ldt.LDT_ENTRIES)
+            throw new KernelErrnoException("modify_ldt", Errno.EINVAL, $"{entries} entries (1..{Ldt.LDT_ENTRIES})");
+        var old = _ldt;
+        if (old is not null && old.Entries >= entries)
+            return;
+        _ldt = Ldt.Alloc(_k, this, entries);
+        old?.Free();
+    }
+
+    /// <summary>do_exit: the mm torn down (exit_mmap, pgd_free), the LDT and the kernel stack freed.</summary>
+    public void Exit()
+    {
+        CheckAlive("exit");
+        Alive = false;
+        Mm.ExitMmap();
+        _ldt?.Free();
+        _ldt = null;
+        _k.Kaiser?.UnmapThreadStack(this);
+        _k.Memcgs.FreeKmemPages(StackPfn, THREAD_SIZE_ORDER);
+        _k.VmStat.Mod(VmStatItem.NR_KERNEL_STACK_KB, -(THREAD_SIZE >> 10));
+        StackPfn = -1;
+        _k.ProcessExited(this);
+    }
+
+    /// <summary>The memory lines of /proc/PID/status, in kB, in the kernel's order.</summary>
+    public IEnumerable<(string Name, long Kb)> StatusLines()
+    {
+        yield return ("VmPeak", Mm.HiwaterVm << 2);
+        yield return ("VmSize", Mm.TotalVm << 2);
+        yield return ("VmHWM", Mm.HiwaterRss << 2);
+        yield return ("VmRSS", Mm.AnonRss << 2);
+        yield return ("RssAnon", Mm.AnonRss << 2);
+        yield return ("VmData", Mm.DataVm << 2);
+        yield return ("VmStk", Mm.StackVm << 2);
+        yield return ("VmPTE", Mm.PgtablesBytes >> 10);
+    }
+
+    /// <summary>A /proc/PID/status value by name, in kB.</summary>
+    public IReadOnlyDictionary<string, long> Status => StatusLines().ToDictionary(l => l.Name, l => l.Kb);
+
+    /// <summary>The user half of this process's page tables, in the ptdump format under the User Space marker.</summary>
+    public string DumpUserPageTables() => Dump.PtDump.WalkUser(_k.Tables, Mm.Pgd).Text;
+
+    public override string ToString() => $"{Pid} ({Comm})";
+}
