@@ -14,6 +14,8 @@ public sealed class Meminfo(Kernel k)
     {
         yield return ("MemTotal", k.TotalRamPages << 2);
         yield return ("MemFree", k.VmStat[VmStatItem.NR_FREE_PAGES] << 2);
+        yield return ("AnonPages", k.VmStat[VmStatItem.NR_ANON_MAPPED] << 2);
+        yield return ("KernelStack", k.VmStat[VmStatItem.NR_KERNEL_STACK_KB]);
         yield return ("PageTables", k.VmStat[VmStatItem.NR_PAGETABLE] << 2);
         yield return ("VmallocTotal", (long)((KernelLayout.VMALLOC_END - KernelLayout.VMALLOC_START) >> 10));
         yield return ("VmallocUsed", k.Vmalloc.Areas.Sum(a => (long)a.Pages.Length) << 2);
