@@ -180,6 +180,18 @@ public sealed partial class Kernel
             Frames[pfn].Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
         Memcgs.UnchargeListPage(pfn);
         Buddy.FreeFrozenPages(pfn, 0);
+        if ((Faults & Diagnostics.FaultInjection.DoubleFree) != 0)
+            Buddy.FreePages(pfn, 0);
+    }
+
+    /// <summary>The kernel checks: frame conservation, page-table accounting, counters, memcg, TLB, a patch's invariants.</summary>
+    public IReadOnlyList<Diagnostics.KernelWarning> RunChecks() => new Checks.InvariantChecker(this).Run();
+
+    /// <summary>The TLB check at a flush point: findings go to the log.</summary>
+    internal void FlushPoint(string where)
+    {
+        if (CheckTlbAtFlushPoints)
+            Tlbs.CheckCoherence(Walker, c => Tlbs.Cpus[c].CurrentPgd, Log, where);
     }
 
     /// <summary>register_shrinker: a callback that frees what it can under pressure and returns the pages freed.</summary>
@@ -204,7 +216,10 @@ public sealed partial class Kernel
         if ((uint)order > PageFrames.MAX_ORDER)
             throw new KernelErrnoException("alloc_pages", Errno.EINVAL, $"order {order}");
         long pfn = Buddy.AllocPages(order, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
-        return pfn >= 0 ? pfn : throw new KernelErrnoException("alloc_pages", Errno.ENOMEM, $"order {order}");
+        if (pfn < 0)
+            throw new KernelErrnoException("alloc_pages", Errno.ENOMEM, $"order {order}");
+        _kernelAllocs[pfn] = order;
+        return pfn;
     }
 
     /// <summary>__free_pages for a scenario.</summary>
@@ -213,8 +228,15 @@ public sealed partial class Kernel
         CountOperation();
         if (!Frames.PfnValid(pfn) || (uint)order > PageFrames.MAX_ORDER)
             throw new KernelErrnoException("__free_pages", Errno.EINVAL, $"pfn {pfn:x}, order {order}");
+        if (Frames.Peek(pfn).RefCount == 1)
+            _kernelAllocs.Remove(pfn);
         Buddy.FreePages(pfn, order);
     }
+
+    private readonly Dictionary<long, int> _kernelAllocs = [];
+
+    /// <summary>Blocks a scenario holds from <see cref="AllocPages"/>, by first pfn, with their order.</summary>
+    public IReadOnlyDictionary<long, int> KernelAllocations => _kernelAllocs;
 }
 
 /// <summary>A run used up its budget of model operations (a runaway scenario).</summary>

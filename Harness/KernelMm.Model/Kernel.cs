@@ -62,6 +62,24 @@ public sealed partial class Kernel
     /// <summary>KAISER, when booted with pti; null otherwise.</summary>
     public Kaiser? Kaiser { get; }
 
+    /// <summary>memblock's reserved ranges of pfns, [start, end), never handed to the buddy allocator.</summary>
+    public List<(long Start, long End)> ReservedRanges { get; } = [];
+
+    /// <summary>The kernel stacks of the secondary CPUs' idle tasks (first pfn of each).</summary>
+    public List<long> IdleStacks { get; } = [];
+
+    /// <summary>Seam: frames a patch holds (its caches), for the frame-conservation check.</summary>
+    public List<Func<IEnumerable<(long Pfn, PageOwnerKind Kind, string Who)>>> FrameClaimers { get; } = [];
+
+    /// <summary>Seam: a patch's own invariants (its counters), run with the kernel's checks.</summary>
+    public List<Func<IEnumerable<Diagnostics.KernelWarning>>> Invariants { get; } = [];
+
+    /// <summary>Test-only breakage (see <see cref="Diagnostics.FaultInjection"/>).</summary>
+    public Diagnostics.FaultInjection Faults { get; set; }
+
+    /// <summary>Check TLB coherence at every flush point (cpa_flush, tlb_finish_mmu, vfree); on by default.</summary>
+    public bool CheckTlbAtFlushPoints { get; set; } = true;
+
     /// <summary>Each CPU's per-cpu area (its direct-map address), reserved at boot.</summary>
     public IReadOnlyList<ulong> PerCpuAreas { get; internal set; } = [];
     public KernelImage Image { get; } = new();

@@ -64,6 +64,7 @@ internal sealed class KernelBoot(Kernel k)
     {
         k.Buddy.Reserve(start, end, kind, ownerId);
         _reserved.Add((start, end));
+        k.ReservedRanges.Add((start, end));
     }
 
     /// <summary>memblock_alloc of one zeroed page for an early page table, top-down.</summary>
@@ -101,6 +102,7 @@ internal sealed class KernelBoot(Kernel k)
         for (int cpu = 1; cpu < k.Options.Cpus; cpu++)
         {
             long pfn = k.Buddy.AllocPages(Mm.Process.THREAD_SIZE_ORDER, GfpFlags.GFP_KERNEL, PageOwnerKind.KernelStack);
+            k.IdleStacks.Add(pfn);
             k.VmStat.Mod(Stats.VmStatItem.NR_KERNEL_STACK_KB, Mm.Process.THREAD_SIZE >> 10);
             k.Kaiser?.AddMapping(k.DirectMapAddress(pfn) + (ulong)Mm.Process.THREAD_SIZE - PAGE_SIZE, PAGE_SIZE, __PAGE_KERNEL);
         }

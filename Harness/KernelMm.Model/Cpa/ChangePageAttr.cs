@@ -382,13 +382,19 @@ public sealed class ChangePageAttr(Kernel k)
     private void cpa_flush(CpaData cpa)
     {
         BeforeCpaFlush?.Invoke(cpa);
-        if (cpa.ForceFlushAll || cpa.NumPages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
+        if ((k.Faults & Diagnostics.FaultInjection.SkipTlbFlush) == 0)
         {
-            k.Tlbs.flush_tlb_all();
-            return;
+            if (cpa.ForceFlushAll || cpa.NumPages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
+            {
+                k.Tlbs.flush_tlb_all();
+            }
+            else
+            {
+                for (long i = 0; i < cpa.NumPages; i++)
+                    k.Tlbs.flush_tlb_one_kernel(cpa.Addr(i));
+            }
         }
-        for (long i = 0; i < cpa.NumPages; i++)
-            k.Tlbs.flush_tlb_one_kernel(cpa.Addr(i));
+        k.FlushPoint("cpa_flush");
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ namespace KernelMm.Model.Diagnostics;
 /// The model's dmesg for things the kernel would BUG/WARN on. They are recorded, not
 /// thrown, so a run goes on as the kernel does and the harness reports them.
 /// </summary>
-public sealed class KernelLog
+public class KernelLog
 {
     private readonly List<KernelWarning> _warnings = [];
     private readonly HashSet<string> _once = [];
@@ -14,7 +14,7 @@ public sealed class KernelLog
     /// <summary>TAINT_BAD_PAGE and friends, by letter as /proc/sys/kernel/tainted's decoding prints them.</summary>
     public SortedSet<char> Taints { get; } = [];
 
-    public void Warn(string kind, string message) => _warnings.Add(new KernelWarning(kind, message));
+    public virtual void Warn(string kind, string message) => _warnings.Add(new KernelWarning(kind, message));
 
     /// <summary>WARN_ON_ONCE: only the first occurrence per key.</summary>
     public void WarnOnce(string kind, string message)

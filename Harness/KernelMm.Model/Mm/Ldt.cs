@@ -29,6 +29,7 @@ internal sealed class Ldt
     }
 
     public int Entries { get; }
+    public long PagePfn => _pagePfn;
     public ulong Addr { get; }
     public ulong Size { get; }
 

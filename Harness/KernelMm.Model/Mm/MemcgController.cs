@@ -71,6 +71,8 @@ public sealed class MemcgController(Kernel k)
     /// </summary>
     public bool UnchargeKmem(long pfn, int order)
     {
+        if ((k.Faults & Diagnostics.FaultInjection.SkipUncharge) != 0)
+            return false;
         var memcg = ById(k.Frames.Peek(pfn).MemcgId);
         if (memcg is null)
             return false;

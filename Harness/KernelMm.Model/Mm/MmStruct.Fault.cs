@@ -120,7 +120,7 @@ public sealed partial class MmStruct
     {
         ref var p = ref Frames[pfn];
         p.MapCount--;
-        if (p.MapCount == MapcountValues.Unmapped)
+        if (p.MapCount == MapcountValues.Unmapped && (_k.Faults & Diagnostics.FaultInjection.DropCounterUpdate) == 0)
             _k.VmStat.Mod(VmStatItem.NR_ANON_MAPPED, -1);
     }
 }

@@ -236,8 +236,11 @@ public sealed partial class MmStruct
                 // free_pte_range
                 long ptePfn = pmd_pfn(pmd[mi]);
                 pmd[mi] = 0;
-                UnlinkUserTable(ptePfn, PageLevel.PG_LEVEL_4K);
-                tlb.RemoveTable(ptePfn, addr & PMD_MASK, PMD_SIZE);
+                if ((_k.Faults & Diagnostics.FaultInjection.LeakPageTable) == 0)
+                {
+                    UnlinkUserTable(ptePfn, PageLevel.PG_LEVEL_4K);
+                    tlb.RemoveTable(ptePfn, addr & PMD_MASK, PMD_SIZE);
+                }
             }
             addr = next;
         }

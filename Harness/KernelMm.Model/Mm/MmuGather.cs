@@ -40,7 +40,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     /// </summary>
     public void Finish()
     {
-        if (_end > _start)
+        if (_end > _start && (k.Faults & Diagnostics.FaultInjection.SkipTlbFlush) == 0)
         {
             // Freed tables mean paging-structure caches must go too: a full flush of the mm.
             if (_freedTables)
@@ -48,6 +48,8 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
             else
                 k.FlushTlbMmRange(mm, _start, _end);
         }
+        if (_end > _start)
+            k.FlushPoint("tlb_finish_mmu");
         foreach (var pfn in _tables)
         {
             k.Tables.Remove(pfn);

@@ -47,6 +47,9 @@ public sealed class Process
 
     public bool Alive { get; private set; } = true;
 
+    /// <summary>The LDT's page when it lives in one direct-map page, else -1 (a vmalloc LDT is a vmalloc area).</summary>
+    internal long LdtPagePfn => _ldt?.PagePfn ?? -1;
+
     /// <summary>The LDT's size in entries (0: none).</summary>
     public int LdtEntries => _ldt?.Entries ?? 0;
 

@@ -9,11 +9,14 @@ namespace KernelMm.Model.Tlb;
 /// </summary>
 public sealed class CpuTlb
 {
-    /// <summary>Roughly a modern core's second-level TLB.</summary>
-    public const int DefaultCapacity = 1536;
+    /// <summary>A first-level data TLB (64 entries): enough to observe, cheap to check at every flush point.</summary>
+    public const int DefaultCapacity = 64;
 
     private readonly Dictionary<(ulong Base, PageLevel Level), TlbEntry> _entries = [];
-    private readonly Queue<(ulong Base, PageLevel Level)> _fifo = new();
+    // Fill order for FIFO eviction; an item whose sequence number is not the entry's is stale.
+    private readonly Dictionary<(ulong Base, PageLevel Level), long> _seq = [];
+    private readonly Queue<((ulong Base, PageLevel Level) Key, long Seq)> _fifo = new();
+    private long _nextSeq;
 
     public CpuTlb(int cpu, int capacity = DefaultCapacity)
     {
@@ -60,15 +63,37 @@ public sealed class CpuTlb
     public void Fill(Translation t)
     {
         var key = (t.VirtualBase, t.Level);
+        var entry = new TlbEntry(Cpu, t, (t.Flags & PageBits._PAGE_GLOBAL) != 0);
         if (_entries.ContainsKey(key))
         {
-            _entries[key] = new TlbEntry(Cpu, t, (t.Flags & PageBits._PAGE_GLOBAL) != 0);
+            _entries[key] = entry;
             return;
         }
         while (_entries.Count >= Capacity && _fifo.TryDequeue(out var old))
-            _entries.Remove(old);
-        _entries[key] = new TlbEntry(Cpu, t, (t.Flags & PageBits._PAGE_GLOBAL) != 0);
-        _fifo.Enqueue(key);
+        {
+            if (_seq.TryGetValue(old.Key, out long seq) && seq == old.Seq)
+                Remove(old.Key);
+        }
+        _entries[key] = entry;
+        _seq[key] = _nextSeq;
+        _fifo.Enqueue((key, _nextSeq++));
+        if (_fifo.Count > 4 * Capacity)
+            Compact();
+    }
+
+    private void Remove((ulong, PageLevel) key)
+    {
+        _entries.Remove(key);
+        _seq.Remove(key);
+    }
+
+    /// <summary>Drops the stale items of the fill-order queue.</summary>
+    private void Compact()
+    {
+        var live = _fifo.Where(x => _seq.TryGetValue(x.Key, out long s) && s == x.Seq).ToList();
+        _fifo.Clear();
+        foreach (var x in live)
+            _fifo.Enqueue(x);
     }
 
     /// <summary>INVLPG: drops every entry, of any size, that covers <paramref name="va"/>.</summary>
@@ -77,7 +102,7 @@ public sealed class CpuTlb
         foreach (var level in Levels)
         {
             ulong size = PageShifts.page_level_size(level);
-            _entries.Remove((va & ~(size - 1), level));
+            Remove((va & ~(size - 1), level));
         }
     }
 
@@ -85,6 +110,7 @@ public sealed class CpuTlb
     public void FlushAll()
     {
         _entries.Clear();
+        _seq.Clear();
         _fifo.Clear();
     }
 
@@ -92,6 +118,6 @@ public sealed class CpuTlb
     public void FlushNonGlobal()
     {
         foreach (var key in _entries.Where(kv => !kv.Value.Global).Select(kv => kv.Key).ToList())
-            _entries.Remove(key);
+            Remove(key);
     }
 }

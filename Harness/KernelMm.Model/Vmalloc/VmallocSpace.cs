@@ -96,6 +96,7 @@ public sealed class VmallocSpace(Kernel k)
                 k.Walker.Write(pte, 0);
         }
         k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
+        k.FlushPoint("vfree");
         resetPerms?.Invoke(area, 0);
         foreach (var pfn in area.Pages)
             k.Buddy.FreePages(pfn, 0);

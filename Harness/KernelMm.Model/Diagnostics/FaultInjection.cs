@@ -1,0 +1,21 @@
+namespace KernelMm.Model.Diagnostics;
+
+/// <summary>
+/// Test-only breakage, to prove that the invariant checks catch what they claim to. Each
+/// switch makes one kernel path wrong in one specific way; none is on in a normal run.
+/// </summary>
+[Flags]
+public enum FaultInjection
+{
+    None = 0,
+    /// <summary>cpa_flush and tlb_finish_mmu skip their TLB flush.</summary>
+    SkipTlbFlush = 1 << 0,
+    /// <summary>free_pte_range unlinks a PTE table but never frees it.</summary>
+    LeakPageTable = 1 << 1,
+    /// <summary>memcg_kmem_uncharge_pages does nothing.</summary>
+    SkipUncharge = 1 << 2,
+    /// <summary>release_pages frees each page twice.</summary>
+    DoubleFree = 1 << 3,
+    /// <summary>page_remove_rmap forgets NR_ANON_MAPPED.</summary>
+    DropCounterUpdate = 1 << 4,
+}

@@ -1,0 +1,131 @@
+using KernelMm.Model.Diagnostics;
+using KernelMm.Model.Mm;
+
+namespace KernelMm.Model.Tests.Checks;
+
+/// <summary>Each check catches the breakage it is for, and the unbroken model gives none.</summary>
+public class InvariantCheckerTests
+{
+    private const long MiB = 1L << 20;
+
+    /// <summary>A workload touching every path the checks look at.</summary>
+    private static (Kernel K, Process P) Workload(FaultInjection faults = FaultInjection.None, bool pti = true, Memcg? memcg = null, Kernel? kernel = null)
+    {
+        var k = kernel ?? TestKernel.Boot(pti: pti);
+        k.Faults = faults;
+        var p = k.Spawn("work", memcg);
+        ulong a = p.Mmap(8 * MiB, at: 0x500000000000);
+        p.Touch(a, 8 * MiB, Access.Write);
+        var c = p.Fork("child");
+        c.Touch(a, MiB, Access.Write);
+        p.Madvise(a, 2 * MiB, Advice.DontNeed);
+        p.Munmap(a + 4 * (ulong)MiB, 4 * MiB);
+        var m = k.Vmalloc.LoadModule(5 * 4096, 4096);
+        k.Access(0, m.TextAddr);
+        m.Unload();
+        c.ModifyLdt(2048);
+        c.Exit();
+        return (k, p);
+    }
+
+    private static string[] Kinds(IEnumerable<KernelWarning> w) => [.. w.Select(x => x.Kind).Distinct().Order()];
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void AnUnbrokenKernelHasNoFindings(bool pti)
+    {
+        var (k, p) = Workload(pti: pti);
+        Assert.That(k.RunChecks(), Is.Empty);
+        Assert.That(k.Log.Warnings, Is.Empty);
+        p.Exit();
+        Assert.That(k.RunChecks(), Is.Empty);
+    }
+
+    [Test]
+    public void ASkippedFlushLeavesAStaleTranslation()
+    {
+        var k = TestKernel.Boot();
+        k.Faults = FaultInjection.SkipTlbFlush;
+        var p = k.Spawn("stale");
+        ulong a = p.Mmap(MiB);
+        p.Touch(a, 4096, Access.Write);
+        p.Munmap(a, MiB);
+        Assert.That(k.Log.Warnings.Select(w => w.Kind), Does.Contain("stale-tlb"));
+        Assert.That(k.Log.Warnings.First(w => w.Kind == "stale-tlb").Message, Does.StartWith("tlb_finish_mmu: CPU"));
+    }
+
+    [Test]
+    public void ASkippedCpaFlushIsCaughtAtTheFlushPoint()
+    {
+        var k = TestKernel.Boot();
+        ulong va = KernelLayout.PAGE_OFFSET + (1UL << 30);
+        k.SetMemory.FourK(va, 1);
+        k.Access(1, va);
+        k.Faults = FaultInjection.SkipTlbFlush;
+        k.SetMemory.ReadOnly(va, 1);
+        Assert.That(k.Log.Warnings.Single().Message, Does.StartWith("cpa_flush: CPU 1 holds a stale translation of 0xffff888040000000"));
+    }
+
+    [Test]
+    public void ALeakedTableIsFoundByFrameConservationAndAccounting()
+    {
+        var (k, _) = Workload(FaultInjection.LeakPageTable);
+        var kinds = Kinds(k.RunChecks());
+        Assert.That(kinds, Does.Contain("leak"));
+        Assert.That(k.RunChecks().First(w => w.Kind == "leak").Message, Does.Contain("owner UserPageTable"));
+    }
+
+    [Test]
+    public void ASkippedUnchargeIsBadPageStateAndAMemcgFinding()
+    {
+        var k = TestKernel.Boot();
+        var cg = k.Memcgs.Create("cg");
+        Workload(FaultInjection.SkipUncharge, memcg: cg, kernel: k);
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("page dumped because: page still charged to cgroup"));
+        Assert.That(Kinds(k.RunChecks()), Does.Contain("memcg"));
+    }
+
+    [Test]
+    public void ADoubleFreeIsReported()
+    {
+        var (k, _) = Workload(FaultInjection.DoubleFree);
+        Assert.That(Kinds(k.Log.Warnings), Does.Contain("double-free"));
+    }
+
+    [Test]
+    public void ADroppedCounterUpdateIsReported()
+    {
+        var (k, _) = Workload(FaultInjection.DropCounterUpdate);
+        Assert.That(k.RunChecks().Select(w => w.Message), Has.Some.StartsWith("nr_anon_pages is"));
+    }
+
+    [Test]
+    public void TheBaseKernelsKmemLeakIsAMemcgFinding()
+    {
+        var k = TestKernel.Boot();
+        var cg = k.Memcgs.Create("cg");
+        var (_, p) = Workload(memcg: cg, kernel: k);
+        p.Exit();
+        var memcg = k.RunChecks().Where(w => w.Kind == "memcg").ToList();
+        Assert.That(memcg, Has.Count.EqualTo(1));
+        Assert.That(memcg[0].Message, Does.Match(@"^memcg cg: kmem counter \d+ pages, but 0 kmem pages are charged to it \(\d+ pages of charge leaked\)$"));
+    }
+
+    [Test]
+    public void APatchInvariantRunsWithTheChecks()
+    {
+        var k = TestKernel.Boot();
+        k.Invariants.Add(() => [new KernelWarning("patch", "nr_example is off by one")]);
+        Assert.That(k.RunChecks().Single().Message, Is.EqualTo("nr_example is off by one"));
+    }
+
+    [Test]
+    public void FramesHeldByAPatchCacheAreNotLeaks()
+    {
+        var k = TestKernel.Boot();
+        long pfn = k.Buddy.AllocPages(0, Model.Memory.GfpFlags.GFP_KERNEL, Model.Memory.PageOwnerKind.PatchCache);
+        Assert.That(Kinds(k.RunChecks()), Does.Contain("leak"));
+        k.FrameClaimers.Add(() => [(pfn, Model.Memory.PageOwnerKind.PatchCache, "test cache")]);
+        Assert.That(k.RunChecks(), Is.Empty);
+    }
+}
