@@ -20,8 +20,13 @@ namespace KernelMm.Model;
 /// </summary>
 public sealed partial class Kernel
 {
-    /// <summary>Boots a machine: memblock reservations, the kernel's mappings, the buddy allocator, mark_rodata_ro.</summary>
-    public Kernel(BootOptions? options = null)
+    /// <summary>
+    /// Boots a machine: memblock reservations, the kernel's mappings, the buddy allocator,
+    /// KAISER, mark_rodata_ro. <paramref name="applyPatches"/> runs once the subsystems
+    /// exist and before any of that, so a patch's hooks see the boot too (the tables
+    /// kaiser_init makes, the CPA of mark_rodata_ro).
+    /// </summary>
+    public Kernel(BootOptions? options = null, Action<Kernel>? applyPatches = null)
     {
         Options = options ?? new BootOptions();
         Options.Validate();
@@ -38,6 +43,7 @@ public sealed partial class Kernel
         Memcgs = new MemcgController(this);
         if (Options.Pti)
             Kaiser = new Kaiser(this);
+        applyPatches?.Invoke(this);
         new KernelBoot(this).Boot();
     }
 

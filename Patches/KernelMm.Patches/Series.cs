@@ -79,9 +79,11 @@ public sealed class Series
     {
         if (!ReferenceEquals(combination.Series, this))
             throw new ArgumentException("the combination belongs to another series", nameof(combination));
-        var k = new Kernel(options);
-        foreach (var p in combination.Enabled)
-            p.Apply(k);
-        return k;
+        // Patches hook the seams before the boot sequence runs, so they see boot-time work too.
+        return new Kernel(options, k =>
+        {
+            foreach (var p in combination.Enabled)
+                p.Apply(k);
+        });
     }
 }
