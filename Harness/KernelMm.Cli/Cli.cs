@@ -1,0 +1,43 @@
+using System.CommandLine;
+using KernelMm.Cli.Commands;
+
+namespace KernelMm.Cli;
+
+/// <summary>The <c>kmm</c> command: run, accept, diff, show.</summary>
+internal static class Cli
+{
+    public static RootCommand Create() => new("kmm: run kernel mm scenarios under every patch combination and verify their snapshots.")
+    {
+        RunCommand.Create(),
+        AcceptCommand.Create(),
+        DiffCommand.Create(),
+        ShowCommand.Create(),
+    };
+
+    public static int Main(string[] args)
+    {
+        var parse = Create().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+                Console.Error.WriteLine($"kmm: {e.Message}");
+            Console.Error.WriteLine("kmm --help lists the commands");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke();
+    }
+
+    /// <summary>Runs a command body, turning a usage mistake into its message and exit code 2.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"kmm: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using KernelMm.Cli.Output;
+using KernelMm.Harness.Snapshots;
+using Spectre.Console;
+
+namespace KernelMm.Cli.Commands;
+
+/// <summary><c>kmm diff [paths]</c>: what the pending received snapshots change, as unified diffs.</summary>
+internal static class DiffCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Scenario (or snapshot) files or folders (default: all).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("diff", "Show received snapshots against verified ones (exit 1 when there are any).") { paths };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [])));
+        return command;
+    }
+
+    private static int Execute(string[] paths)
+    {
+        var ctx = CliContext.Create();
+        var console = ConsoleFactory.Create(Console.Out);
+        var pending = ctx.Store.Pending(ctx.Repo.Scope(paths));
+        foreach (var id in pending)
+        {
+            string verified = ctx.Store.ReadVerified(id) ?? "";
+            string received = ctx.Store.ReadReceived(id) ?? "";
+            string oldName = File.Exists(ctx.Store.VerifiedPath(id)) ? ctx.Display(ctx.Store.VerifiedPath(id)) : "/dev/null";
+            DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(ctx.Store.ReceivedPath(id))));
+        }
+        if (pending.Count == 0)
+            console.WriteLine("no received snapshots");
+        return pending.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using KernelMm.Cli.Output;
+using KernelMm.Harness.Outcomes;
+using KernelMm.Harness.Repo;
+using KernelMm.Harness.Snapshots;
+using KernelMm.Harness.Suite;
+using Spectre.Console;
+
+namespace KernelMm.Cli.Commands;
+
+/// <summary><c>kmm run [paths]</c>: every scenario under every combination, verified.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Scenario files or folders (default: everything under Scenarios/). A script outside Scenarios/ is run and summarised, never verified.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var maxOps = new Option<long?>("--max-ops") { Description = "Operation budget per combination (default 20000000, or KMM_MAX_OPS)." };
+        var timeout = new Option<double?>("--timeout") { Description = "Wall-clock limit per combination in seconds (default 60, or KMM_TIMEOUT)." };
+        var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout))));
+        return command;
+    }
+
+    private static int Execute(string[] paths, long? maxOps, double? timeout)
+    {
+        var ctx = CliContext.Create(maxOps, timeout);
+        var files = ctx.Discover(paths);
+        var console = ConsoleFactory.Create(Console.Out);
+        var runner = ctx.Runner();
+        var reports = new List<ScenarioReport>();
+
+        if (files.Count == 0)
+            console.WriteLine("no scenarios found");
+        else if (ConsoleFactory.Redirected)
+            foreach (var f in files)
+                reports.Add(runner.Run(f));
+        else
+            console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(p =>
+                {
+                    var task = p.AddTask("combinations", maxValue: files.Count * (double)ctx.Series.CombinationCount);
+                    foreach (var f in files)
+                    {
+                        task.Description = Markup.Escape(f.DisplayPath);
+                        var report = runner.Run(f, _ => task.Increment(1));
+                        if (report.Status == ScenarioStatus.CompileError)
+                            task.Increment(ctx.Series.CombinationCount);
+                        reports.Add(report);
+                    }
+                    task.Description = "done";
+                });
+
+        foreach (var problem in reports.SelectMany(r => r.Problems()))
+            Console.Error.WriteLine(problem);
+
+        if (reports.Count > 0)
+            ResultTable.Print(console, reports);
+        foreach (var r in reports.Where(r => r.Status == ScenarioStatus.Ran))
+            PrintOutcomes(console, r);
+
+        bool orphansFail = ReportOrphans(ctx, paths);
+        if (reports.Any(r => r.Status is ScenarioStatus.Changed or ScenarioStatus.New))
+            console.WriteLine(ctx.Policy.Mode == UpdateMode.No
+                ? "snapshots differ (KMM_UPDATE=no: nothing written)"
+                : "review with `kmm diff`, then `kmm accept`");
+
+        if (reports.Any(r => r.Status == ScenarioStatus.CompileError))
+            return ExitCodes.Usage;
+        return reports.All(r => r.Passed) && !orphansFail ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    private static void PrintOutcomes(IAnsiConsole console, ScenarioReport r)
+    {
+        console.WriteLine($"{r.File.DisplayPath}: {SnapshotRenderer.Plural(r.Outcomes.Count, "outcome")}");
+        for (int i = 0; i < r.Outcomes.Count; i++)
+            console.WriteLine($"  outcome {i + 1} of {r.Outcomes.Count}: {r.Outcomes[i].Formula} ({SnapshotRenderer.Plural(r.Outcomes[i].Combinations.Count, "combination")})");
+    }
+
+    /// <summary>Lists orphan snapshots; returns whether they fail the run (in CI).</summary>
+    private static bool ReportOrphans(CliContext ctx, IReadOnlyList<string> paths)
+    {
+        var scope = ctx.OrphanScope(paths);
+        if (scope is null)
+            return false;
+        var orphans = ctx.Store.FindOrphans(scope);
+        foreach (var o in orphans)
+            Console.Error.WriteLine($"{ctx.Display(o.Path)}: orphan snapshot: no {ctx.Display(ctx.Store.ScenarioPath(o.Id))}"
+                + (ctx.Policy.OrphansFail ? "" : " (`kmm accept` removes it)"));
+        return orphans.Count > 0 && ctx.Policy.OrphansFail;
+    }
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using KernelMm.Harness.Snapshots;
+
+namespace KernelMm.Cli.Commands;
+
+/// <summary><c>kmm show SCENARIO --patches a,b</c>: one combination's full state, in the snapshot's sections.</summary>
+internal static class ShowCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Argument<string>("scenario") { Description = "A scenario file, inside Scenarios/ or anywhere else." };
+        var patches = new Option<string>("--patches")
+        {
+            Description = "The combination: comma-separated patch ids, 'none' (the default) or 'all'.",
+            DefaultValueFactory = _ => "none",
+        };
+        var command = new Command("show", "Run one combination of a scenario and print its state.") { scenario, patches };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!)));
+        return command;
+    }
+
+    private static int Execute(string path, string patches)
+    {
+        var ctx = CliContext.Create();
+        if (!File.Exists(path))
+            throw new UsageException($"no such scenario: {path}");
+        var file = ctx.Repo.Describe(path);
+        Patches.Combination combination;
+        try
+        {
+            combination = ctx.Series.Parse(patches);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        var (compile, result) = ctx.Runner().Show(file, combination);
+        if (result is null)
+        {
+            foreach (var d in compile.Errors)
+                Console.Error.WriteLine(d);
+            return ExitCodes.Usage;
+        }
+        if (result.State is null)
+        {
+            Console.Error.WriteLine($"{result.Failure} [patches: {combination.Label}]");
+            if (result.Failure?.ScriptStack is { Length: > 0 } stack)
+                Console.Error.Write(stack);
+            return ExitCodes.Findings;
+        }
+        Console.Out.Write(SnapshotRenderer.RenderOne(file.Name, combination, result.State));
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using KernelMm.Harness.Suite;
+using Spectre.Console;
+
+namespace KernelMm.Cli.Output;
+
+/// <summary>The table <c>kmm run</c> ends with: one row per scenario, then the totals.</summary>
+internal static class ResultTable
+{
+    public static void Print(IAnsiConsole console, IReadOnlyList<ScenarioReport> reports)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("scenario")
+            .AddColumn(new TableColumn("combinations").RightAligned())
+            .AddColumn(new TableColumn("outcomes").RightAligned())
+            .AddColumn("result")
+            .AddColumn(new TableColumn("time").RightAligned());
+        foreach (var r in reports)
+        {
+            table.AddRow(
+                Markup.Escape(r.File.DisplayPath),
+                r.Combinations.ToString(CultureInfo.InvariantCulture),
+                r.Outcomes.Count > 0 ? r.Outcomes.Count.ToString(CultureInfo.InvariantCulture) : "-",
+                Result(r),
+                Seconds(r.CompileTime + r.RunTime) + (r.CompiledFromCache ? "" : "*"));
+        }
+        console.Write(table);
+        console.WriteLine(Totals(reports));
+        if (reports.Any(r => !r.CompiledFromCache && r.Status != ScenarioStatus.CompileError))
+            console.WriteLine("* compiled (not from the cache)");
+    }
+
+    public static string Totals(IReadOnlyList<ScenarioReport> reports)
+    {
+        int Count(params ScenarioStatus[] s) => reports.Count(r => s.Contains(r.Status));
+        var parts = new List<string>
+        {
+            $"{Count(ScenarioStatus.Verified)} verified",
+            $"{Count(ScenarioStatus.Changed)} changed",
+            $"{Count(ScenarioStatus.New)} new",
+            $"{Count(ScenarioStatus.CompileError, ScenarioStatus.Threw, ScenarioStatus.Stopped)} failed",
+        };
+        if (Count(ScenarioStatus.Updated) > 0)
+            parts.Add($"{Count(ScenarioStatus.Updated)} updated");
+        if (Count(ScenarioStatus.Ran) > 0)
+            parts.Add($"{Count(ScenarioStatus.Ran)} not verified (outside Scenarios/)");
+        return string.Join(", ", parts);
+    }
+
+    private static string Result(ScenarioReport r) => r.Status switch
+    {
+        ScenarioStatus.Verified => "[green]verified[/]",
+        ScenarioStatus.Updated => "[green]updated[/]",
+        ScenarioStatus.Ran => "ran (not verified)",
+        ScenarioStatus.Changed => "[yellow]changed[/]",
+        ScenarioStatus.New => "[yellow]new[/]",
+        ScenarioStatus.CompileError => "[red]failed: compile error[/]",
+        ScenarioStatus.Threw => "[red]failed: exception[/]",
+        _ => "[red]failed: limit[/]",
+    };
+
+    public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
+}

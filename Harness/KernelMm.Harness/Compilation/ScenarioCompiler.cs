@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using KernelMm.Harness.Repo;
+
+namespace KernelMm.Harness.Compilation;
+
+/// <summary>
+/// Compiles scenarios once: from this process's memory if it compiled the script already,
+/// else from the on-disk cache (no Roslyn at all), else with Roslyn, storing the result.
+/// Roslyn costs about a second for the first script of a process and a tenth for each
+/// further one, and each load leaves an assembly behind, hence both caches.
+/// </summary>
+/// <param name="cacheDir">The on-disk cache (<c>.kmm-cache/</c>); null for none.</param>
+/// <param name="displayPath">How diagnostics name a file (repo-relative where possible).</param>
+public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? displayPath = null)
+{
+    private static readonly ConcurrentDictionary<string, (CompiledScenario Scenario, IReadOnlyList<string> Loaded, DateTime[] Stamps)> Loaded = new();
+
+    private readonly CompileCache? _cache = cacheDir is null ? null : new CompileCache(cacheDir);
+    private readonly Func<string, string> _display = displayPath ?? (p => p);
+
+    public CompileResult Compile(ScenarioFile file)
+    {
+        var sw = Stopwatch.StartNew();
+        string key = CompileCache.KeyOf(file.FullPath);
+
+        if (Loaded.TryGetValue(key, out var known) && Unchanged(known.Loaded, known.Stamps))
+            return new CompileResult(known.Scenario, [], true, sw.Elapsed);
+
+        bool fromCache = true;
+        var entry = _cache?.TryLoad(file.FullPath, key);
+        if (entry is null)
+        {
+            fromCache = false;
+            var (image, type, method, loaded, errors) = RoslynBackend.Compile(file.FullPath, "kmm-scenario-" + key, Display(file));
+            if (image is null)
+                return new CompileResult(null, errors, false, sw.Elapsed);
+            entry = new CompileCache.Entry(image, type, method, loaded);
+            _cache?.Store(file.FullPath, key, entry);
+        }
+
+        var scenario = Load(file, key, entry);
+        Loaded[key] = (scenario, entry.LoadedFiles, Stamps(entry.LoadedFiles));
+        return new CompileResult(scenario, [], fromCache, sw.Elapsed);
+    }
+
+    private Func<string, string> Display(ScenarioFile file) => p => p == file.FullPath ? file.DisplayPath : _display(p);
+
+    private static CompiledScenario Load(ScenarioFile file, string key, CompileCache.Entry entry)
+    {
+        var context = new ScenarioLoadContext("kmm-scenario-" + key);
+        using var image = new MemoryStream(entry.Image);
+        var assembly = context.LoadFromStream(image);
+        var factory = assembly.GetType(entry.EntryType, throwOnError: true)!
+            .GetMethod(entry.EntryMethod, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            ?? throw new InvalidOperationException($"compiled scenario {file.DisplayPath} has no {entry.EntryType}.{entry.EntryMethod}");
+        return new CompiledScenario(file, factory.CreateDelegate<Func<object[], Task<object>>>());
+    }
+
+    private static DateTime[] Stamps(IReadOnlyList<string> files) =>
+        [.. files.Select(f => File.Exists(f) ? File.GetLastWriteTimeUtc(f) : DateTime.MinValue)];
+
+    // The main script is covered by the key (its text); #loaded files by their write times while this process lives.
+    private static bool Unchanged(IReadOnlyList<string> files, DateTime[] stamps) => Stamps(files).SequenceEqual(stamps);
+}

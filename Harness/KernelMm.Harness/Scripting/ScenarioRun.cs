@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using KernelMm.Harness.Matrix;
+using KernelMm.Harness.State;
+using KernelMm.Model;
+using KernelMm.Model.Boot;
+using KernelMm.Patches;
+
+namespace KernelMm.Harness.Scripting;
+
+/// <summary>
+/// One run of a scenario under one combination: the kernel (booted at first use, or by
+/// <c>Boot</c>), the meter, the checkpoints taken and the values recorded since the last
+/// one. Single-threaded: each combination has its own.
+/// </summary>
+public sealed class ScenarioRun
+{
+    /// <summary>The end of the script is snapshotted under this name unless the script ended on a checkpoint.</summary>
+    public const string EndCheckpoint = "end";
+
+    private readonly List<Checkpoint> _checkpoints = [];
+    private readonly List<KeyValuePair<string, string>> _recorded = [];
+    private Kernel? _kernel;
+    private long _opsAtCheckpoint = -1;
+
+    public ScenarioRun(string scenarioName, Combination combination, RunLimits limits, CancellationToken cancel = default)
+    {
+        ScenarioName = scenarioName;
+        Combination = combination;
+        Limits = limits;
+        Meter = new OperationMeter(limits, cancel);
+        Seed = SeedOf(scenarioName);
+    }
+
+    public string ScenarioName { get; }
+    public Combination Combination { get; }
+    public RunLimits Limits { get; }
+    public OperationMeter Meter { get; }
+
+    /// <summary>The seed of <c>Random</c> and <c>Faker</c>: a stable hash of the scenario's name.</summary>
+    public int Seed { get; }
+
+    public IReadOnlyList<Checkpoint> Checkpoints => _checkpoints;
+
+    /// <summary>The booted kernel; the default machine boots at first use.</summary>
+    public Kernel Kernel => _kernel ?? Boot(new BootOptions());
+
+    /// <summary>Boots a fresh kernel with this combination's patches; the previous one (if any) is dropped.</summary>
+    public Kernel Boot(BootOptions options)
+    {
+        _kernel = Combination.Series.Boot(options, Combination);
+        // The model counts its own operations (calls and touched pages): one huge call is stopped too.
+        _kernel.OperationLimit = Limits.MaxOperations;
+        return _kernel;
+    }
+
+    public void Checkpoint(string name)
+    {
+        _checkpoints.Add(new Checkpoint(name, StateCapture.Capture(Kernel, _recorded)));
+        _recorded.Clear();
+        _opsAtCheckpoint = Meter.Operations;
+    }
+
+    public void Record(string key, object? value) => _recorded.Add(new(key, Format(value)));
+
+    /// <summary>
+    /// Takes the final checkpoint unless the script ended right on one (nothing called and
+    /// nothing recorded since), and renders the run's checkpoints.
+    /// </summary>
+    public string Finish()
+    {
+        if (_checkpoints.Count == 0 || Meter.Operations != _opsAtCheckpoint || _recorded.Count > 0)
+            Checkpoint(EndCheckpoint);
+        return string.Concat(_checkpoints.Select(c => c.Render()));
+    }
+
+    /// <summary>Values as the snapshot shows them: invariant culture, lowercase booleans, one line.</summary>
+    internal static string Format(object? value)
+    {
+        string s = value switch
+        {
+            null => "null",
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        return s.Replace("\r\n", "\\n").Replace("\n", "\\n").Replace("\r", "\\r");
+    }
+
+    /// <summary>First four bytes of SHA-256 of the UTF-8 name: the same on every machine and run (unlike string.GetHashCode).</summary>
+    public static int SeedOf(string scenarioName) =>
+        BinaryPrimitives.ReadInt32LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(scenarioName)));
+}

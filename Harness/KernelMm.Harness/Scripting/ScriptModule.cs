@@ -1,0 +1,31 @@
+using KernelMm.Model.Vmalloc;
+
+namespace KernelMm.Harness.Scripting;
+
+/// <summary>A loaded module, as <c>Kernel.LoadModule</c> returns it.</summary>
+public sealed class ScriptModule
+{
+    private readonly ScenarioRun _run;
+
+    internal ScriptModule(ScenarioRun run, KernelModule module)
+    {
+        _run = run;
+        Model = module;
+    }
+
+    /// <summary>The model's module.</summary>
+    public KernelModule Model { get; }
+
+    public ulong TextAddr => Model.TextAddr;
+    public ulong DataAddr => Model.DataAddr;
+    public long TextPages => Model.TextPages;
+    public long DataPages => Model.DataPages;
+    public bool Loaded => Model.Loaded;
+
+    /// <summary>delete_module: vfree with the direct-map aliases reset.</summary>
+    public void Unload()
+    {
+        _run.Meter.Op();
+        Model.Unload();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text;
+using KernelMm.Model;
+using KernelMm.Model.Stats;
+
+namespace KernelMm.Harness.State;
+
+/// <summary>
+/// Renders a kernel's state at a checkpoint in the snapshot's sections: vmstat counters,
+/// vm events, meminfo, each live process (status and user page tables), memory cgroups,
+/// the kernel page tables with the W+X check, the values the script recorded, and the
+/// kernel's warnings. Everything comes from the model's own renderings, in the model's
+/// order, so the text is the same on every run and machine.
+/// </summary>
+public static class StateCapture
+{
+    public static string Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
+    {
+        var sb = new StringBuilder();
+        var events = new HashSet<string>(VmStat.vm_event_text, StringComparer.Ordinal);
+        var lines = k.VmStat.Lines().ToList();
+
+        Section(sb, "vmstat");
+        foreach (var (n, v) in lines.Where(l => !events.Contains(l.Name)))
+            sb.Append(n).Append(' ').Append(v).Append('\n');
+
+        Section(sb, "events");
+        foreach (var (n, v) in lines.Where(l => events.Contains(l.Name)))
+            sb.Append(n).Append(' ').Append(v).Append('\n');
+
+        Section(sb, "meminfo");
+        sb.Append(k.Meminfo.Render());
+
+        Section(sb, "processes");
+        if (k.Processes.Count == 0)
+            sb.Append("none\n");
+        foreach (var p in k.Processes)
+        {
+            sb.Append("##### process ").Append(p.Pid).Append(" (").Append(p.Comm).Append(")\n");
+            if (p.Memcg is { } cg)
+                sb.Append("memcg: ").Append(cg.Name).Append('\n');
+            foreach (var (n, kb) in p.StatusLines())
+                sb.Append((n + ":").PadRight(10)).Append(kb.ToString().PadLeft(8)).Append(" kB\n");
+            sb.Append("user page tables:\n");
+            AppendBlock(sb, p.DumpUserPageTables());
+        }
+
+        Section(sb, "memcg");
+        if (k.Memcgs.All.Count == 0)
+            sb.Append("none\n");
+        foreach (var cg in k.Memcgs.All)
+        {
+            sb.Append("##### memcg ").Append(cg.Name).Append('\n');
+            sb.Append("memory.usage_in_bytes ").Append(cg.Usage).Append('\n');
+            sb.Append("memory.kmem.usage_in_bytes ").Append(cg.KmemUsage).Append('\n');
+            foreach (var (n, bytes) in cg.StatLines())
+                sb.Append("memory.stat ").Append(n).Append(' ').Append(bytes).Append('\n');
+        }
+
+        Section(sb, "kernel page tables");
+        var dump = k.DumpKernelPageTables();
+        AppendBlock(sb, dump.Text);
+        sb.Append(dump.WxSummary).Append('\n');
+
+        Section(sb, "recorded");
+        if (recorded.Count == 0)
+            sb.Append("none\n");
+        foreach (var (key, value) in recorded)
+            sb.Append(key).Append(" = ").Append(value).Append('\n');
+
+        Section(sb, "warnings");
+        if (k.Log.Warnings.Count == 0 && k.Log.Taints.Count == 0)
+            sb.Append("none\n");
+        foreach (var w in k.Log.Warnings)
+            sb.Append(w.Kind).Append(": ").Append(w.Message).Append('\n');
+        if (k.Log.Taints.Count > 0)
+            sb.Append("tainted: ").Append(string.Concat(k.Log.Taints)).Append('\n');
+        return sb.ToString();
+    }
+
+    private static void Section(StringBuilder sb, string name) => sb.Append("#### ").Append(name).Append('\n');
+
+    private static void AppendBlock(StringBuilder sb, string text)
+    {
+        if (text.Length == 0)
+            return;
+        sb.Append(text);
+        if (!text.EndsWith('\n'))
+            sb.Append('\n');
+    }
+}

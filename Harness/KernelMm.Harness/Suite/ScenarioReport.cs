@@ -1,0 +1,46 @@
+using KernelMm.Harness.Compilation;
+using KernelMm.Harness.Matrix;
+using KernelMm.Harness.Outcomes;
+using KernelMm.Harness.Repo;
+using KernelMm.Harness.Snapshots;
+
+namespace KernelMm.Harness.Suite;
+
+/// <summary>Everything a run found out about one scenario.</summary>
+public sealed record ScenarioReport(
+    ScenarioFile File,
+    ScenarioStatus Status,
+    int Combinations,
+    IReadOnlyList<Outcome> Outcomes,
+    IReadOnlyList<ScriptDiagnostic> CompileErrors,
+    IReadOnlyList<CombinationResult> Results,
+    VerifyResult? Verify,
+    string? Snapshot,
+    bool CompiledFromCache,
+    TimeSpan CompileTime,
+    TimeSpan RunTime)
+{
+    /// <summary>Verified, updated, or (outside Scenarios/) ran cleanly.</summary>
+    public bool Passed => Status is ScenarioStatus.Verified or ScenarioStatus.Updated or ScenarioStatus.Ran;
+
+    /// <summary>The combinations that did not complete.</summary>
+    public IEnumerable<CombinationResult> Failures => Results.Where(r => r.Status is not CombinationStatus.Completed);
+
+    /// <summary>What went wrong, one line per problem, for consoles and test messages.</summary>
+    public IEnumerable<string> Problems()
+    {
+        foreach (var d in CompileErrors)
+            yield return d.ToString();
+        foreach (var r in Results.Where(r => r.Status is CombinationStatus.Threw or CombinationStatus.Stopped))
+            yield return $"{r.Failure} [patches: {r.Combination.Label}]";
+        int skipped = Results.Count(r => r.Status == CombinationStatus.NotStarted);
+        if (skipped > 0)
+            yield return $"{File.DisplayPath}: {skipped} more combination(s) not started after a limit was hit";
+        if (Verify is { Passed: false } v)
+            yield return v.Status == SnapshotStatus.New
+                ? $"{File.DisplayPath}: no verified snapshot ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})"
+                : $"{File.DisplayPath}: snapshot changed ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})";
+    }
+
+    private static string? Rel(string? path) => path is null ? null : "received: " + Path.GetFileName(path);
+}
