@@ -194,6 +194,14 @@ public sealed partial class Kernel
             Tlbs.CheckCoherence(Walker, c => Tlbs.Cpus[c].CurrentPgd, Log, where);
     }
 
+    /// <summary>A page-table page goes back to the allocator: checked against every TLB first.</summary>
+    public void FreeTablePage(long pfn, string where)
+    {
+        Tlbs.CheckTableFree(pfn, Log, where);
+        Tables.Remove(pfn);
+        Buddy.FreePages(pfn, 0);
+    }
+
     /// <summary>register_shrinker: a callback that frees what it can under pressure and returns the pages freed.</summary>
     public void RegisterShrinker(Func<long> scan) => _shrinkers.Add(scan);
 

@@ -23,10 +23,14 @@ public sealed class ChangePageAttr(Kernel k)
     public long Splits1G { get; private set; }
 
     /// <summary>
-    /// Seam: runs in cpa_flush before the TLB flush, with the request. The unpatched kernel
-    /// does nothing here; restore-large-pages collapses fragmented tables from it.
+    /// Seam: runs in cpa_flush before the TLB flush, with the request; returning true asks
+    /// for a full flush. The unpatched kernel does nothing here; restore-large-pages
+    /// collapses fragmented tables from it.
     /// </summary>
-    public Action<CpaData>? BeforeCpaFlush { get; set; }
+    public Func<CpaData, bool>? BeforeCpaFlush { get; set; }
+
+    /// <summary>Seam: runs in cpa_flush after the TLB flush (restore-large-pages frees the tables it queued).</summary>
+    public Action<CpaData>? AfterCpaFlush { get; set; }
 
     /// <summary>
     /// change_page_attr_set_clr: apply the request's set and clear masks to a
@@ -381,10 +385,10 @@ public sealed class ChangePageAttr(Kernel k)
     /// </summary>
     private void cpa_flush(CpaData cpa)
     {
-        BeforeCpaFlush?.Invoke(cpa);
+        bool flushAll = BeforeCpaFlush?.Invoke(cpa) ?? false;
         if ((k.Faults & Diagnostics.FaultInjection.SkipTlbFlush) == 0)
         {
-            if (cpa.ForceFlushAll || cpa.NumPages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
+            if (flushAll || cpa.ForceFlushAll || cpa.NumPages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
             {
                 k.Tlbs.flush_tlb_all();
             }
@@ -395,6 +399,7 @@ public sealed class ChangePageAttr(Kernel k)
             }
         }
         k.FlushPoint("cpa_flush");
+        AfterCpaFlush?.Invoke(cpa);
     }
 
     /// <summary>

@@ -52,6 +52,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
             k.FlushPoint("tlb_finish_mmu");
         foreach (var pfn in _tables)
         {
+            k.Tlbs.CheckTableFree(pfn, k.Log, "tlb_finish_mmu");
             k.Tables.Remove(pfn);
             k.ReleasePage(pfn);
         }

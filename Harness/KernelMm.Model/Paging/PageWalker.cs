@@ -50,6 +50,7 @@ public sealed class PageWalker(PageTableStore tables)
     public Translation? Translate(long pgdPfn, ulong va)
     {
         ulong[] table = Tables[pgdPfn];
+        long tablePfn = pgdPfn;
         ulong eff = _PAGE_RW | _PAGE_USER;
         ulong nx = 0;
         int[] shifts = [PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT];
@@ -69,9 +70,10 @@ public sealed class PageWalker(PageTableStore tables)
                 long basePfn = level switch { 1 => pud_pfn(e), 2 => pmd_pfn(e), _ => pte_pfn(e) };
                 ulong size = page_level_size(pl);
                 ulong effective = (flags & ~(_PAGE_RW | _PAGE_USER | _PAGE_NX)) | (flags & eff & (_PAGE_RW | _PAGE_USER)) | nx;
-                return new Translation(va & ~(size - 1), pl, basePfn, effective);
+                return new Translation(va & ~(size - 1), pl, basePfn, effective, tablePfn);
             }
-            table = Tables[pte_pfn(e)];
+            tablePfn = pte_pfn(e);
+            table = Tables[tablePfn];
         }
         return null;
     }
@@ -101,8 +103,12 @@ public sealed class PageWalker(PageTableStore tables)
     }
 }
 
-/// <summary>A leaf translation: the mapped range's base, its size level, the base pfn and the effective 4K-form flags.</summary>
-public readonly record struct Translation(ulong VirtualBase, PageLevel Level, long BasePfn, ulong Flags)
+/// <summary>
+/// A leaf translation: the mapped range's base, its size level, the base pfn, the effective
+/// 4K-form flags, and the table frame that holds the leaf entry (what a paging-structure
+/// cache would keep pointing at).
+/// </summary>
+public readonly record struct Translation(ulong VirtualBase, PageLevel Level, long BasePfn, ulong Flags, long TablePfn = -1)
 {
     public ulong Size => PageShifts.page_level_size(Level);
 

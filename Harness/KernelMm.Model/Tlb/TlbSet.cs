@@ -99,6 +99,24 @@ public sealed class TlbSet
         return findings;
     }
 
+    /// <summary>
+    /// A page-table page is about to be freed: no CPU may still hold a translation that was
+    /// walked through it (the table must be unlinked and the TLBs flushed first).
+    /// </summary>
+    public int CheckTableFree(long tablePfn, KernelLog log, string where)
+    {
+        int findings = 0;
+        foreach (var cpu in _cpus)
+        {
+            foreach (var e in cpu.Entries.Where(e => e.Translation.TablePfn == tablePfn).OrderBy(e => e.Translation.VirtualBase))
+            {
+                findings++;
+                log.Warn("stale-tlb", $"{where}: table pfn:{tablePfn:x5} is freed while CPU {cpu.Cpu} still caches 0x{e.Translation.VirtualBase:x16} walked through it");
+            }
+        }
+        return findings;
+    }
+
     private static string Size(PageLevel l) => l switch
     {
         PageLevel.PG_LEVEL_4K => "4K",

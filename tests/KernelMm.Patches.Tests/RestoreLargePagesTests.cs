@@ -1,0 +1,155 @@
+using KernelMm.Model;
+using KernelMm.Model.Boot;
+using KernelMm.Model.Paging;
+using KernelMm.Model.Tlb;
+using static KernelMm.Model.Paging.PageBits;
+
+namespace KernelMm.Patches.Tests;
+
+/// <summary>
+/// The RFC's collapse, at the second gigabyte of the direct map:
+/// <code>
+///   0xffff888040000000                                   0xffff888080000000
+///   [ 2M: 512 x 4K ][ 2M ][ 2M ] ... 512 x 2M              after one 4K change
+///   [ 1G                                               ]   after it is undone
+/// </code>
+/// </summary>
+public class RestoreLargePagesTests
+{
+    private static readonly ulong G1 = KernelLayout.PAGE_OFFSET + (1UL << 30);
+
+    private static (Kernel K, RestoreLargePages P) Boot(bool gbpages = true, bool freeBeforeFlush = false)
+    {
+        var patch = new RestoreLargePages(freeBeforeFlush);
+        return (PatchedKernel.Boot(new BootOptions(GbPages: gbpages), patch), patch);
+    }
+
+    [Test]
+    public void UndoingAChangeRestoresThe2MAndThe1GLeafButNotTheCounters()
+    {
+        var (k, patch) = Boot();
+        k.SetMemory.ReadOnly(G1, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+        long tables = k.Tables.Count;
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(patch.Restored2M, Is.EqualTo(1));
+            Assert.That(patch.Restored1G, Is.EqualTo(1));
+            Assert.That(tables - k.Tables.Count, Is.EqualTo(2), "the PTE and the PMD table were freed");
+            Assert.That(k.Meminfo["DirectMap4k"], Is.EqualTo(2048), "the RFC never updates direct_pages_count");
+            Assert.That(k.Meminfo["DirectMap1G"], Is.EqualTo(2L << 20));
+            Assert.That(k.RunChecks(), Is.Empty, "only table pages were freed; the leaf pages stay mapped");
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void WithoutGbpagesOnlyThe2MLeafComesBack()
+    {
+        var (k, patch) = Boot(gbpages: false);
+        k.SetMemory.ReadOnly(G1, 1);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+            Assert.That(patch.Restored1G, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void OneDifferingFlagRefuses()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.ReadOnly(G1, 2);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+    }
+
+    [Test]
+    public void AnInvisibleBitRefusesToo()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.Change("change_page_attr_set", G1 + 4096, 1, _PAGE_CPA_TEST, 0);
+        k.SetMemory.ReadOnly(G1, 1);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+    }
+
+    [Test]
+    public void ANotPresentPageRefuses()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.NotPresent(G1 + 8192, 1);
+        k.SetMemory.ReadOnly(G1, 1);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+    }
+
+    [Test]
+    public void Set4kPagesAreNeverCollapsed()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.FourK(G1, 512);
+        k.SetMemory.ReadOnly(G1 + 4096, 1);
+        k.SetMemory.ReadWrite(G1 + 4096, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+            Assert.That(pte_flags(k.Walker.Read(k.lookup_address(G1))) & _PAGE_KERNEL_4K, Is.Not.Zero);
+        });
+    }
+
+    [Test]
+    public void MisalignedOrNonContiguousPfnsRefuse()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.ReadOnly(G1, 1);
+        // Make the table map pfns shifted by one page: contiguous but not 2M-aligned.
+        var e = k.lookup_address(G1);
+        var table = k.Tables[e.TablePfn];
+        for (int i = 0; i < 512; i++)
+            table[i] = pfn_pte(pte_pfn(table[i]) + 1, pte_flags(table[(i + 1) % 512]) | _PAGE_RW);
+        k.SetMemory.ReadWrite(G1 + 4096, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "misaligned");
+        for (int i = 0; i < 512; i++)
+            table[i] = pfn_pte(0x40000 + (i == 7 ? 9 : i), pte_flags(table[i]));
+        k.SetMemory.ReadWrite(G1 + 4096, 1);
+        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "one pfn out of order");
+    }
+
+    [Test]
+    public void ARangeStraddlingAGigabyteBoundaryVisitsOnlyTheFirstRegion()
+    {
+        var (k, _) = Boot();
+        ulong g2 = G1 + (1UL << 30);
+        k.SetMemory.ReadOnly(g2 - 4096, 2);          // splits both regions
+        k.SetMemory.ReadWrite(g2 - 4096, 2);         // from an unaligned start, PUD_SIZE steps
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G), "the region of the start collapses");
+            Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "the next region is never scanned");
+        });
+    }
+
+    [Test]
+    public void TablesAreFreedOnlyAfterTheFlush()
+    {
+        var (k, _) = Boot();
+        k.SetMemory.ReadOnly(G1, 1);
+        k.Access(0, G1 + 4096, AccessKind.Read);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(k.Log.Warnings, Is.Empty);
+    }
+
+    [Test]
+    public void FreeingTablesBeforeTheFlushIsCaught()
+    {
+        var (k, _) = Boot(freeBeforeFlush: true);
+        k.SetMemory.ReadOnly(G1, 1);
+        k.Access(0, G1 + 4096, AccessKind.Read);
+        k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("is freed while CPU 0 still caches 0xffff888040001000"));
+    }
+}
