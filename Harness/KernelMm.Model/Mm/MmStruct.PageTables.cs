@@ -95,6 +95,7 @@ public sealed partial class MmStruct
             _k.VmStat.Mod(VmStatItem.NR_PAGETABLE, -1);
         }
         PgtablesBytes -= (long)PAGE_SIZE;
+        _k.PageTableHooks.UserTableFreed?.Invoke(this, pfn, tableOf);
     }
 
     /// <summary>
@@ -144,6 +145,44 @@ public sealed partial class MmStruct
             return -1;
         ulong m = _k.Tables[pud_pfn(u)][pmd_index(addr)];
         return pmd_none(m) ? -1 : pmd_pfn(m);
+    }
+
+    /// <summary>
+    /// The PTE tables that map some part of a VMA, with the 2M-aligned address each maps,
+    /// in address order (what walk_page_range's pmd_entry visits).
+    /// </summary>
+    public IEnumerable<(ulong Addr, long PtePfn)> PteTablesInVmas()
+    {
+        ulong last = ulong.MaxValue;
+        foreach (var v in _vmas.ToList())
+        {
+            for (ulong addr = v.Start & PMD_MASK; addr < v.End; addr += PMD_SIZE)
+            {
+                if (addr == last)
+                    continue;
+                last = addr;
+                long pte = PteTableOf(addr);
+                if (pte >= 0)
+                    yield return (addr, pte);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Frees the PTE table under the PMD entry of <paramref name="addr"/> at once, as the
+    /// free_ptes RFC does: pmd_clear, flush_tlb_range of the 2M, mm_dec_nr_ptes, the
+    /// destructor, then __free_page (the generic free path, not the batched one).
+    /// </summary>
+    public void FreePteTableNow(ulong addr)
+    {
+        var pud = _k.Tables[pte_pfn(_k.Tables[Pgd][pgd_index(addr)])];
+        var pmd = _k.Tables[pud_pfn(pud[pud_index(addr)])];
+        int mi = pmd_index(addr);
+        long ptePfn = pmd_pfn(pmd[mi]);
+        pmd[mi] = 0;
+        _k.FlushTlbMmRange(this, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE);
+        UnlinkUserTable(ptePfn, PageLevel.PG_LEVEL_4K);
+        _k.FreeTablePage(ptePfn, "free_ptes");
     }
 
     /// <summary>

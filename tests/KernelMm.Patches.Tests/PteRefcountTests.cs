@@ -1,0 +1,99 @@
+using KernelMm.Model;
+using KernelMm.Model.Boot;
+using KernelMm.Model.Mm;
+using KernelMm.Model.Stats;
+
+namespace KernelMm.Patches.Tests;
+
+public class PteRefcountTests
+{
+    private const long MiB = 1L << 20;
+    private const ulong At = 0x600000000000;
+
+    private static (Kernel K, PteRefcount P, Process Proc) Boot(long memory = 4L << 30, params IPatch[] more)
+    {
+        var patch = new PteRefcount();
+        var k = PatchedKernel.Boot(new BootOptions(MemoryBytes: memory), [.. more, patch]);
+        return (k, patch, k.Spawn("app"));
+    }
+
+    private static long Table(Process p) => p.Mm.PteTablesInVmas().Single(t => t.Addr == At).PtePfn;
+
+    [Test]
+    public void CountsFollowEachKindOfEntryChange()
+    {
+        var (k, patch, p) = Boot();
+        p.Mmap(2 * MiB, at: At);
+        p.Touch(At, 3 * 4096, Access.Read);                    // three zero-page entries
+        long t = Table(p);
+        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((3UL, 3UL)));
+        p.Touch(At, 4096, Access.Write);                       // zero -> anonymous page (cleared, then set)
+        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((3UL, 2UL)));
+        p.Touch(At + 8 * 4096, 4096, Access.Write);            // none -> anonymous page
+        p.Mprotect(At, 2 * MiB, Prot.Read);                    // entries rewritten, counts unchanged
+        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((4UL, 2UL)));
+        p.Madvise(At, 2 * MiB, Advice.DontNeed);               // all cleared
+        Assert.That(patch.RefcountOf(t), Is.Zero);
+        Assert.That(k.RunChecks(), Is.Empty);
+    }
+
+    [Test]
+    public void QualificationEmptyAllZeroAndMixed()
+    {
+        var (k, patch, p) = Boot();
+        p.Mmap(6 * MiB, at: At);
+        p.Touch(At, 2 * MiB, Access.Read);                                   // table 0: all zero page
+        p.Touch(At + 2 * (ulong)MiB, 4096, Access.Write);
+        p.Madvise(At + 2 * (ulong)MiB, 4096, Advice.DontNeed);               // table 1: empty
+        p.Touch(At + 4 * (ulong)MiB, 2 * MiB, Access.Read);
+        p.Touch(At + 4 * (ulong)MiB, 4096, Access.Write);                    // table 2: 511 zero + 1 real page
+        var tables = p.Mm.PteTablesInVmas().Where(x => x.Addr >= At && x.Addr < At + 6 * (ulong)MiB).Select(x => x.PtePfn).ToArray();
+        Assert.That(tables.Select(patch.Qualifies), Is.EqualTo(new[] { true, true, false }));
+
+        long vmpte = p.Status["VmPTE"], nr = k.VmStat[VmStatItem.NR_PAGETABLE];
+        Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, p.Pid), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(vmpte - p.Status["VmPTE"], Is.EqualTo(8));
+            Assert.That(nr - k.VmStat[VmStatItem.NR_PAGETABLE], Is.EqualTo(2));
+            Assert.That(p.Mm.PteTablesInVmas().Count(x => x.Addr >= At && x.Addr < At + 6 * (ulong)MiB), Is.EqualTo(1), "the table with one real page stays");
+            Assert.That(patch.Freed, Is.EqualTo(2), "the stack's table maps a real page and stays too");
+            Assert.That(k.RunChecks(), Is.Empty);
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+        p.Touch(At, 4096, Access.Read); // faults the table back in
+        Assert.That(k.RunChecks(), Is.Empty);
+    }
+
+    [Test]
+    public void WithoutThePatchTheSysctlDoesNotExist()
+    {
+        var k = PatchedKernel.Boot();
+        var p = k.Spawn("app");
+        Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, p.Pid), Is.False);
+    }
+
+    [Test]
+    public void FreedTablesLeaveNoStaleTranslation()
+    {
+        var (k, _, p) = Boot();
+        p.Mmap(2 * MiB, at: At);
+        p.Touch(At, 2 * MiB, Access.Read);
+        k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        Assert.That(k.Log.Warnings, Is.Empty, "flush_tlb_range ran before __free_page");
+        Assert.That(k.Tlbs.Cpus[p.Cpu].Lookup(At), Is.Null);
+    }
+
+    [Test]
+    public void InTheBaseMemcgFreeingAChargedTableIsBadPageState()
+    {
+        var patch = new PteRefcount();
+        var k = PatchedKernel.Boot(null, patch);
+        var cg = k.Memcgs.Create("vm");
+        var p = k.Spawn("qemu", cg);
+        p.Mmap(2 * MiB, at: At);
+        p.Touch(At, 2 * MiB, Access.Read);
+        k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("page dumped because: page still charged to cgroup"));
+    }
+}
