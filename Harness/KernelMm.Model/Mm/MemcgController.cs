@@ -84,10 +84,17 @@ public sealed class MemcgController(Kernel k)
         return true;
     }
 
-    /// <summary>free_kmem_pages: uncharge, then __free_pages.</summary>
+    /// <summary>
+    /// Seam: whether free_kmem_pages exists and uncharges. kmem-uncharge-free deletes it
+    /// (its callers use free_pages, and the generic free path uncharges).
+    /// </summary>
+    public bool FreeKmemPagesUncharges { get; set; } = true;
+
+    /// <summary>free_kmem_pages: uncharge, then __free_pages (or just free_pages once the helper is gone).</summary>
     public void FreeKmemPages(long pfn, int order)
     {
-        UnchargeKmem(pfn, order);
+        if (FreeKmemPagesUncharges)
+            UnchargeKmem(pfn, order);
         k.Buddy.FreePages(pfn, order);
     }
 
