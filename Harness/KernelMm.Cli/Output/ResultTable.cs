@@ -14,6 +14,7 @@ internal static class ResultTable
             .AddColumn(new TableColumn("combinations").RightAligned())
             .AddColumn(new TableColumn("outcomes").RightAligned())
             .AddColumn("result")
+            .AddColumn(new TableColumn("findings").RightAligned())
             .AddColumn(new TableColumn("time").RightAligned());
         foreach (var r in reports)
         {
@@ -22,6 +23,7 @@ internal static class ResultTable
                 r.Combinations.ToString(CultureInfo.InvariantCulture),
                 r.Outcomes.Count > 0 ? r.Outcomes.Count.ToString(CultureInfo.InvariantCulture) : "-",
                 Result(r),
+                r.Findings > 0 ? $"[red]{r.Findings}[/]" : "0",
                 Seconds(r.CompileTime + r.RunTime) + (r.CompiledFromCache ? "" : "*"));
         }
         console.Write(table);
@@ -40,6 +42,9 @@ internal static class ResultTable
             $"{Count(ScenarioStatus.New)} new",
             $"{Count(ScenarioStatus.CompileError, ScenarioStatus.Threw, ScenarioStatus.Stopped)} failed",
         };
+        int findings = reports.Count(r => r.Findings > 0);
+        if (findings > 0)
+            parts.Add($"{findings} with findings");
         if (Count(ScenarioStatus.Updated) > 0)
             parts.Add($"{Count(ScenarioStatus.Updated)} updated");
         if (Count(ScenarioStatus.Ran) > 0)

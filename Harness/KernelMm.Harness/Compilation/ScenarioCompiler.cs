@@ -6,7 +6,7 @@ using KernelMm.Harness.Repo;
 namespace KernelMm.Harness.Compilation;
 
 /// <summary>
-/// Compiles scenarios once: from this process's memory if it compiled the script already,
+/// Compiles scenarios once: from this compiler's memory if it compiled the script already,
 /// else from the on-disk cache (no Roslyn at all), else with Roslyn, storing the result.
 /// Roslyn costs about a second for the first script of a process and a tenth for each
 /// further one, and each load leaves an assembly behind, hence both caches.
@@ -15,7 +15,7 @@ namespace KernelMm.Harness.Compilation;
 /// <param name="displayPath">How diagnostics name a file (repo-relative where possible).</param>
 public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? displayPath = null)
 {
-    private static readonly ConcurrentDictionary<string, (CompiledScenario Scenario, IReadOnlyList<string> Loaded, DateTime[] Stamps)> Loaded = new();
+    private readonly ConcurrentDictionary<string, (CompiledScenario Scenario, IReadOnlyList<string> Loaded, DateTime[] Stamps)> _loaded = new();
 
     private readonly CompileCache? _cache = cacheDir is null ? null : new CompileCache(cacheDir);
     private readonly Func<string, string> _display = displayPath ?? (p => p);
@@ -25,7 +25,7 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
         var sw = Stopwatch.StartNew();
         string key = CompileCache.KeyOf(file.FullPath);
 
-        if (Loaded.TryGetValue(key, out var known) && Unchanged(known.Loaded, known.Stamps))
+        if (_loaded.TryGetValue(key, out var known) && Unchanged(known.Loaded, known.Stamps))
             return new CompileResult(known.Scenario, [], true, sw.Elapsed);
 
         bool fromCache = true;
@@ -41,7 +41,7 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
         }
 
         var scenario = Load(file, key, entry);
-        Loaded[key] = (scenario, entry.LoadedFiles, Stamps(entry.LoadedFiles));
+        _loaded[key] = (scenario, entry.LoadedFiles, Stamps(entry.LoadedFiles));
         return new CompileResult(scenario, [], fromCache, sw.Elapsed);
     }
 

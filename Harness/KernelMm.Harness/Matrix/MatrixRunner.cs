@@ -79,7 +79,7 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
             if (run.Meter.Tripped is { } why)
                 return Failed(CombinationStatus.Stopped, new RunFailure(null, $"stopped: {why} (the script caught the limit and went on)", ""));
             string state = run.Finish();
-            return new CombinationResult(combination, CombinationStatus.Completed, state, null, sw.Elapsed, run.Meter.Operations);
+            return new CombinationResult(combination, CombinationStatus.Completed, state, null, sw.Elapsed, run.Meter.Operations, run.Findings);
         }
         catch (ScenarioLimitException e)
         {

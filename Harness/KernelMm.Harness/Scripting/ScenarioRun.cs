@@ -44,6 +44,9 @@ public sealed class ScenarioRun
 
     public IReadOnlyList<Checkpoint> Checkpoints => _checkpoints;
 
+    /// <summary>Invariant violations over all checkpoints so far.</summary>
+    public int Findings => _checkpoints.Sum(c => c.Findings);
+
     /// <summary>The booted kernel; the default machine boots at first use.</summary>
     public Kernel Kernel => _kernel ?? Boot(new BootOptions());
 
@@ -58,7 +61,8 @@ public sealed class ScenarioRun
 
     public void Checkpoint(string name)
     {
-        _checkpoints.Add(new Checkpoint(name, StateCapture.Capture(Kernel, _recorded)));
+        var (state, findings) = StateCapture.Capture(Kernel, _recorded);
+        _checkpoints.Add(new Checkpoint(name, state, findings));
         _recorded.Clear();
         _opsAtCheckpoint = Meter.Operations;
     }

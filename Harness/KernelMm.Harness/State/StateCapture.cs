@@ -8,12 +8,15 @@ namespace KernelMm.Harness.State;
 /// Renders a kernel's state at a checkpoint in the snapshot's sections: vmstat counters,
 /// vm events, meminfo, each live process (status and user page tables), memory cgroups,
 /// the kernel page tables with the W+X check, the values the script recorded, and the
-/// kernel's warnings. Everything comes from the model's own renderings, in the model's
+/// kernel's warnings, followed by what the model's invariant checks (frame conservation,
+/// table accounting, counters, memcg charges, TLB coherence, a patch's own) find wrong.
+/// Everything comes from the model's own renderings, in the model's
 /// order, so the text is the same on every run and machine.
 /// </summary>
 public static class StateCapture
 {
-    public static string Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
+    /// <returns>The sections, and how many invariant violations they report (a finding).</returns>
+    public static (string Text, int Findings) Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
     {
         var sb = new StringBuilder();
         var events = new HashSet<string>(VmStat.vm_event_text, StringComparer.Ordinal);
@@ -68,13 +71,16 @@ public static class StateCapture
             sb.Append(key).Append(" = ").Append(value).Append('\n');
 
         Section(sb, "warnings");
-        if (k.Log.Warnings.Count == 0 && k.Log.Taints.Count == 0)
+        var violations = k.RunChecks();
+        if (k.Log.Warnings.Count == 0 && k.Log.Taints.Count == 0 && violations.Count == 0)
             sb.Append("none\n");
         foreach (var w in k.Log.Warnings)
             sb.Append(w.Kind).Append(": ").Append(w.Message).Append('\n');
         if (k.Log.Taints.Count > 0)
             sb.Append("tainted: ").Append(string.Concat(k.Log.Taints)).Append('\n');
-        return sb.ToString();
+        foreach (var v in violations)
+            sb.Append("invariant ").Append(v.Kind).Append(": ").Append(v.Message).Append('\n');
+        return (sb.ToString(), violations.Count);
     }
 
     private static void Section(StringBuilder sb, string name) => sb.Append("#### ").Append(name).Append('\n');

@@ -20,8 +20,14 @@ public sealed record ScenarioReport(
     TimeSpan CompileTime,
     TimeSpan RunTime)
 {
-    /// <summary>Verified, updated, or (outside Scenarios/) ran cleanly.</summary>
+    /// <summary>Verified, updated, or (outside Scenarios/) ran; says nothing of findings.</summary>
     public bool Passed => Status is ScenarioStatus.Verified or ScenarioStatus.Updated or ScenarioStatus.Ran;
+
+    /// <summary>
+    /// Combinations whose state shows invariant violations (DESIGN.md's "findings"): they are
+    /// in the snapshot for review, and make <c>kmm run</c> exit 1 even when it verifies.
+    /// </summary>
+    public int Findings => Results.Count(r => r.Findings > 0);
 
     /// <summary>The combinations that did not complete.</summary>
     public IEnumerable<CombinationResult> Failures => Results.Where(r => r.Status is not CombinationStatus.Completed);
@@ -33,6 +39,8 @@ public sealed record ScenarioReport(
             yield return d.ToString();
         foreach (var r in Results.Where(r => r.Status is CombinationStatus.Threw or CombinationStatus.Stopped))
             yield return $"{r.Failure} [patches: {r.Combination.Label}]";
+        if (Findings > 0)
+            yield return $"{File.DisplayPath}: invariant violations in {Findings} combination(s): see the warnings sections";
         int skipped = Results.Count(r => r.Status == CombinationStatus.NotStarted);
         if (skipped > 0)
             yield return $"{File.DisplayPath}: {skipped} more combination(s) not started after a limit was hit";
