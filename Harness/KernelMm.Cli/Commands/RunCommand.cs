@@ -71,7 +71,7 @@ internal static class RunCommand
 
         if (reports.Any(r => r.Status == ScenarioStatus.CompileError))
             return ExitCodes.Usage;
-        return reports.All(r => r.Passed && r.Findings == 0) && !orphansFail ? ExitCodes.Ok : ExitCodes.Findings;
+        return reports.All(r => r.Passed && !r.UnreviewedFindings) && !orphansFail ? ExitCodes.Ok : ExitCodes.Findings;
     }
 
     private static void PrintOutcomes(IAnsiConsole console, ScenarioReport r)

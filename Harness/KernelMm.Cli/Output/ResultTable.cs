@@ -23,7 +23,7 @@ internal static class ResultTable
                 r.Combinations.ToString(CultureInfo.InvariantCulture),
                 r.Outcomes.Count > 0 ? r.Outcomes.Count.ToString(CultureInfo.InvariantCulture) : "-",
                 Result(r),
-                r.Findings > 0 ? $"[red]{r.Findings}[/]" : "0",
+                r.Findings == 0 ? "0" : r.UnreviewedFindings ? $"[red]{r.Findings}[/]" : $"[yellow]{r.Findings}[/]",
                 Seconds(r.CompileTime + r.RunTime) + (r.CompiledFromCache ? "" : "*"));
         }
         console.Write(table);

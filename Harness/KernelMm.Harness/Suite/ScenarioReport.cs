@@ -24,10 +24,18 @@ public sealed record ScenarioReport(
     public bool Passed => Status is ScenarioStatus.Verified or ScenarioStatus.Updated or ScenarioStatus.Ran;
 
     /// <summary>
-    /// Combinations whose state shows invariant violations (DESIGN.md's "findings"): they are
-    /// in the snapshot for review, and make <c>kmm run</c> exit 1 even when it verifies.
+    /// Combinations whose state shows invariant violations (DESIGN.md's "findings"). They are
+    /// written into the snapshot, under warnings, for review.
     /// </summary>
     public int Findings => Results.Count(r => r.Findings > 0);
+
+    /// <summary>
+    /// Findings nobody has reviewed: in a snapshot that is not verified (changed or new), or
+    /// in a script outside Scenarios/ that has none. A finding the verified snapshot already
+    /// records (the base kernel's own bug that a patch of the series fixes, say) was accepted
+    /// in review and does not fail the run again.
+    /// </summary>
+    public bool UnreviewedFindings => Findings > 0 && Status is not (ScenarioStatus.Verified or ScenarioStatus.Updated);
 
     /// <summary>The combinations that did not complete.</summary>
     public IEnumerable<CombinationResult> Failures => Results.Where(r => r.Status is not CombinationStatus.Completed);
@@ -39,7 +47,7 @@ public sealed record ScenarioReport(
             yield return d.ToString();
         foreach (var r in Results.Where(r => r.Status is CombinationStatus.Threw or CombinationStatus.Stopped))
             yield return $"{r.Failure} [patches: {r.Combination.Label}]";
-        if (Findings > 0)
+        if (UnreviewedFindings)
             yield return $"{File.DisplayPath}: invariant violations in {Findings} combination(s): see the warnings sections";
         int skipped = Results.Count(r => r.Status == CombinationStatus.NotStarted);
         if (skipped > 0)

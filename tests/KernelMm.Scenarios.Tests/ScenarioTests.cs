@@ -1,0 +1,37 @@
+using KernelMm.Harness.Suite;
+
+namespace KernelMm.Scenarios.Tests;
+
+/// <summary>
+/// One case per Scenarios/**/*.csx, named by its path (<c>Scenario("modules/module-churn")</c>):
+/// every combination of the series, grouped into outcomes and verified against its
+/// snapshot, exactly as <c>kmm run</c> does. Compiled inside this test host, which also
+/// keeps NUnit3TestAdapter's load contexts honest.
+/// </summary>
+public class ScenarioTests
+{
+    public static IEnumerable<string> Scenarios() => Clone.Repo.Discover([]).Select(f => f.Name);
+
+    [TestCaseSource(nameof(Scenarios))]
+    public void Scenario(string name)
+    {
+        var file = Clone.Repo.Discover([Path.Combine(Clone.Repo.ScenariosDir, name + ".csx")]).Single();
+        var report = Clone.Runner.Run(file);
+        TestContext.Out.WriteLine($"{file.DisplayPath}: {report.Combinations} combinations, {report.Outcomes.Count} outcomes, " +
+            $"compile {report.CompileTime.TotalSeconds:0.00} s{(report.CompiledFromCache ? " (cached)" : "")}, run {report.RunTime.TotalSeconds:0.00} s");
+        foreach (var o in report.Outcomes)
+            TestContext.Out.WriteLine($"  {o.Formula} ({o.Combinations.Count})");
+        if (report.Passed)
+            return;
+        var message = string.Join("\n", report.Problems());
+        if (report.Verify?.Diff is { Length: > 0 } diff)
+            message += "\n" + Head(diff, 80);
+        Assert.Fail(message + "\nReview with `kmm diff`, accept with `kmm accept` (or KMM_UPDATE=always).");
+    }
+
+    private static string Head(string text, int lines)
+    {
+        var all = text.Split('\n');
+        return all.Length <= lines ? text : string.Join("\n", all.Take(lines)) + $"\n... {all.Length - lines} more diff lines";
+    }
+}

@@ -1,0 +1,36 @@
+using KernelMm.Harness.Snapshots;
+
+namespace KernelMm.Scenarios.Tests;
+
+/// <summary>
+/// The self-check of the committed snapshots: each obeys the text rules (UTF-8 without
+/// BOM, LF, one final newline, no trailing spaces, no CR), and none is an orphan in CI.
+/// </summary>
+public class SnapshotFileTests
+{
+    public static IEnumerable<string> VerifiedFiles() =>
+        Directory.Exists(Clone.Repo.SnapshotsDir)
+            ? Directory.EnumerateFiles(Clone.Repo.SnapshotsDir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(Clone.Repo.Root, f).Replace(Path.DirectorySeparatorChar, '/'))
+                .Order(StringComparer.Ordinal)
+            : [];
+
+    [TestCaseSource(nameof(VerifiedFiles))]
+    public void Text_rules(string snapshot)
+    {
+        var problems = TextRules.Check(File.ReadAllBytes(Path.Combine(Clone.Repo.Root, snapshot)));
+        Assert.That(problems, Is.Empty, $"{snapshot} breaks the snapshot text rules");
+    }
+
+    [Test]
+    public void No_snapshot_is_an_orphan()
+    {
+        var orphans = Clone.Store.FindOrphans();
+        if (orphans.Count == 0)
+            return;
+        string list = string.Join("\n", orphans.Select(o => Clone.Display(o.Path)));
+        if (Clone.Store.Policy.OrphansFail)
+            Assert.Fail($"orphan snapshots (their scenario is gone; `kmm accept` removes them):\n{list}");
+        Assert.Warn($"orphan snapshots, which `kmm accept` removes:\n{list}");
+    }
+}
