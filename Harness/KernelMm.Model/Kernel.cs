@@ -41,6 +41,7 @@ public sealed partial class Kernel
         Vmalloc = new VmallocSpace(this);
         Meminfo = new Meminfo(this);
         Memcgs = new MemcgController(this);
+        PageTablePages = new PageTablePages(this);
         if (Options.Pti)
             Kaiser = new Kaiser(this);
         applyPatches?.Invoke(this);
@@ -63,6 +64,9 @@ public sealed partial class Kernel
     public Meminfo Meminfo { get; }
     public MemcgController Memcgs { get; }
     public PageTableHooks PageTableHooks { get; } = new();
+
+    /// <summary>The source and sink of page-table pages (and the PKS page tables of protectPageTables).</summary>
+    public PageTablePages PageTablePages { get; }
     public Sysctl Sysctl { get; } = new();
 
     /// <summary>KAISER, when booted with pti; null otherwise.</summary>
@@ -144,7 +148,7 @@ public sealed partial class Kernel
     /// </summary>
     public long AllocKernelTable(PageLevel tableOf)
     {
-        long pfn = Buddy.AllocPages(0, GfpFlags.GFP_PGTABLE_KERNEL, PageOwnerKind.KernelPageTable);
+        long pfn = PageTablePages.Alloc(GfpFlags.GFP_PGTABLE_KERNEL, null, PageOwnerKind.KernelPageTable, 0);
         if (pfn < 0)
             return -1;
         Tables.Create(pfn);

@@ -323,6 +323,23 @@ public sealed class BuddyAllocator
     /// <summary>free_unref_page: free a block whose last reference is already gone (release_pages).</summary>
     public void FreeFrozenPages(long pfn, int order) => FreeThePages(pfn, order);
 
+    /// <summary>
+    /// split_page: a non-compound block of <paramref name="order"/> becomes independent
+    /// order-0 pages, each with one reference and the head's owner.
+    /// </summary>
+    public void SplitPage(long pfn, int order)
+    {
+        var head = _frames.Peek(pfn);
+        for (long i = 0; i < 1L << order; i++)
+        {
+            ref var p = ref _frames[pfn + i];
+            p.Order = 0;
+            p.Link0 = 1;
+            p.OwnerKind = head.OwnerKind;
+            p.Link1 = head.OwnerId;
+        }
+    }
+
     /// <summary>get_page: one more reference.</summary>
     public void GetPage(long pfn) => _frames[pfn].Link0++;
 

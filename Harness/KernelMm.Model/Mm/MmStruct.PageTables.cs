@@ -72,7 +72,7 @@ public sealed partial class MmStruct
     /// </summary>
     private long AllocUserTable(PageLevel tableOf)
     {
-        long pfn = _k.Memcgs.AllocKmemPages(GfpFlags.GFP_PGTABLE_USER, 0, ChargeTo, PageOwnerKind.UserPageTable, Owner.Pid);
+        long pfn = _k.PageTablePages.Alloc(GfpFlags.GFP_PGTABLE_USER, ChargeTo, PageOwnerKind.UserPageTable, Owner.Pid);
         if (pfn < 0)
             return -1;
         _k.Tables.Create(pfn);

@@ -54,7 +54,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
         {
             k.Tlbs.CheckTableFree(pfn, k.Log, "tlb_finish_mmu");
             k.Tables.Remove(pfn);
-            k.ReleasePage(pfn);
+            k.PageTablePages.Free(pfn, batched: true);
         }
         foreach (var pfn in _pages)
             k.ReleasePage(pfn);

@@ -1,0 +1,120 @@
+using KernelMm.Model;
+using KernelMm.Model.Memory;
+using KernelMm.Model.Mm;
+
+namespace KernelMm.Patches;
+
+/// <summary>
+/// Patch 2: "x86/mm/cpa: Add grouped page allocations" (Rick Edgecombe, RFC 3/9 of "PKS
+/// write protected page tables", 2021-05-04), as posted, with the PKS page tables of the
+/// series as its consumer (the boot option protectPageTables; the patch changes nothing
+/// without it). Table pages come from a cache: the most recently freed page first; an
+/// empty cache is refilled with an order-9 (HUGETLB_PAGE_ORDER) block, split, whose 512
+/// pages get the page-table key at once (pre_add_to_cache, so the 2M direct-map entry
+/// stays large), one returned and 511 cached; if no order-9 block can be had, one order-0
+/// page. Freed table pages return to the cache. A shrinker gives cached pages back under
+/// pressure, resetting their key first (pre_shrink_free).
+/// The posted shrinker's dispose loop takes list_entry(head, ...) of the on-stack list head
+/// instead of the cursor, so it "frees" a struct page that is not a page of the cache, once
+/// per isolated page, and the isolated pages are lost: removed from the cache and never
+/// freed or reset. The model does that: the frame-conservation check then reports them as leaks.
+/// </summary>
+public sealed class GroupedPages() : Patch(
+    id: "grouped-pages",
+    order: 2,
+    title: "x86/mm/cpa: Add grouped page allocations",
+    posted: "[PATCH RFC 3/9], Rick Edgecombe, linux-mm, 2021-05-04 (series \"PKS write protected page tables\")",
+    changes: "PKS page-table pages come from a cache refilled in 2M-aligned order-9 blocks protected as a whole; freed table pages go back to the cache; a shrinker returns cached pages (its dispose loop frees the wrong struct page).")
+{
+    /// <summary>HUGETLB_PAGE_ORDER on x86-64.</summary>
+    public const int HUGETLB_PAGE_ORDER = 9;
+
+    // list_lru of one node; the end of the list is the most recently used page.
+    private readonly List<long> _lru = [];
+    private readonly HashSet<long> _blockProtected = [];
+    private Kernel _k = null!;
+
+    /// <summary>Refills by order-9 block and by order-0 fallback since boot.</summary>
+    public long BlockRefills { get; private set; }
+    public long FallbackRefills { get; private set; }
+
+    /// <summary>Pages the shrinker isolated and lost (the dispose-loop defect).</summary>
+    public long LostToShrinker { get; private set; }
+
+    public int Cached => _lru.Count;
+
+    public override void Apply(Kernel k)
+    {
+        _k = k;
+        if (!k.PageTablePages.Protected)
+            return; // no consumer: PKS page tables are off (or disabled by PTI)
+        k.PageTablePages.GetPage = GetGroupedPage;
+        k.PageTablePages.PutPage = FreeGroupedPage;
+        k.PageTablePages.IsPreProtected = pfn => _blockProtected.Contains(pfn);
+        k.RegisterShrinker(GroupedShrink);
+        k.FrameClaimers.Add(() => _lru.Select(pfn => (pfn, PageOwnerKind.PatchCache, "grouped page cache")));
+    }
+
+    /// <summary>get_grouped_page: the MRU page, else a refill.</summary>
+    private long GetGroupedPage(GfpFlags gfp)
+    {
+        if (_lru.Count > 0)
+        {
+            long pfn = _lru[^1];
+            _lru.RemoveAt(_lru.Count - 1);
+            return pfn;
+        }
+        return ReplenishGroupedPages(gfp);
+    }
+
+    /// <summary>__replenish_grouped_pages: an order-9 block split into 512 pages (one returned, 511 cached), or one order-0 page.</summary>
+    private long ReplenishGroupedPages(GfpFlags gfp)
+    {
+        long block = _k.Buddy.AllocPages(HUGETLB_PAGE_ORDER, gfp, PageOwnerKind.PatchCache);
+        if (block < 0)
+        {
+            long single = _k.Buddy.AllocPages(0, gfp, PageOwnerKind.PatchCache);
+            if (single < 0)
+                return -1;
+            FallbackRefills++;
+            return single;
+        }
+        BlockRefills++;
+        _k.Buddy.SplitPage(block, HUGETLB_PAGE_ORDER);
+        // pre_add_to_cache: the key for the whole 2M at once keeps the direct-map leaf large.
+        _k.PageTablePages.SetMemoryPks(block, 1L << HUGETLB_PAGE_ORDER, PageTablePages.PKS_KEY_PG_TABLES);
+        for (long i = 0; i < 1L << HUGETLB_PAGE_ORDER; i++)
+            _blockProtected.Add(block + i);
+        for (long i = 1; i < 1L << HUGETLB_PAGE_ORDER; i++)
+            FreeGroupedPage(block + i);
+        return block;
+    }
+
+    /// <summary>free_grouped_page: back to the cache, most recent last.</summary>
+    private void FreeGroupedPage(long pfn)
+    {
+        ref var p = ref _k.Frames[pfn];
+        p.OwnerKind = PageOwnerKind.PatchCache;
+        p.Link1 = 0;
+        _blockProtected.Add(pfn); // a page comes back still carrying the key: nothing resets it on free
+        _lru.Add(pfn);
+    }
+
+    /// <summary>
+    /// grouped_shrink_count and grouped_shrink_scan: every walked page is isolated; the
+    /// dispose loop then works on list_entry(head), not on the isolated pages.
+    /// </summary>
+    private long GroupedShrink()
+    {
+        int isolated = _lru.Count;
+        if (isolated == 0)
+            return 0; // SHRINK_EMPTY
+        foreach (var pfn in _lru)
+            _blockProtected.Remove(pfn);
+        _lru.Clear();
+        LostToShrinker += isolated;
+        _k.Log.Warn("grouped-pages",
+            $"grouped_shrink_scan isolated {isolated} pages; __dispose_pages called pre_shrink_free and __free_pages {isolated} times on list_entry(head), the on-stack list head, not on them");
+        return 0;
+    }
+}
