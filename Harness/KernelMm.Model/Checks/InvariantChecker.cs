@@ -175,9 +175,11 @@ public sealed class InvariantChecker(Kernel k)
                 var p = k.Frames.Peek(pfn);
                 if (p.MemcgId == 0 || p.IsBuddy)
                     continue;
-                memory[p.MemcgId]++;
+                // A multi-page kmem charge (a kernel stack) is recorded on its first page only.
+                long n = p.OwnerKind == PageOwnerKind.UserAnon ? 1 : 1L << p.Order;
+                memory[p.MemcgId] += n;
                 if (p.OwnerKind != PageOwnerKind.UserAnon)
-                    kmem[p.MemcgId]++;
+                    kmem[p.MemcgId] += n;
             }
         }
         foreach (var m in k.Memcgs.All)

@@ -112,6 +112,17 @@ public class InvariantCheckerTests
     }
 
     [Test]
+    public void AMemcgWithLiveTasksAndTablesHasNoFindingWhileNothingWasFreed()
+    {
+        var k = TestKernel.Boot();
+        var cg = k.Memcgs.Create("cg");
+        var p = k.Spawn("t", cg);
+        ulong a = p.Mmap(32 * MiB);
+        p.Touch(a, 32 * MiB, Access.Write);
+        Assert.That(k.RunChecks(), Is.Empty, "order-2 stack charges count 4 pages from their first page");
+    }
+
+    [Test]
     public void APatchInvariantRunsWithTheChecks()
     {
         var k = TestKernel.Boot();
