@@ -29,92 +29,107 @@ public sealed class GroupedPages() : Patch(
     /// <summary>HUGETLB_PAGE_ORDER on x86-64.</summary>
     public const int HUGETLB_PAGE_ORDER = 9;
 
-    // list_lru of one node; the end of the list is the most recently used page.
-    private readonly List<long> _lru = [];
-    private readonly HashSet<long> _blockProtected = [];
-    private Kernel _k = null!;
+    // One patch object serves every kernel of the matrix (in parallel): state is per kernel.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Kernel, Instance> _instances = new();
 
-    /// <summary>Refills by order-9 block and by order-0 fallback since boot.</summary>
-    public long BlockRefills { get; private set; }
-    public long FallbackRefills { get; private set; }
-
-    /// <summary>Pages the shrinker isolated and lost (the dispose-loop defect).</summary>
-    public long LostToShrinker { get; private set; }
-
-    public int Cached => _lru.Count;
+    /// <summary>The cache of one kernel.</summary>
+    public Instance For(Kernel k) => _instances.TryGetValue(k, out var i) ? i : throw new InvalidOperationException("grouped-pages is not applied to this kernel");
 
     public override void Apply(Kernel k)
     {
-        _k = k;
+        var i = new Instance(k);
+        _instances.Add(k, i);
         if (!k.PageTablePages.Protected)
             return; // no consumer: PKS page tables are off (or disabled by PTI)
-        k.PageTablePages.GetPage = GetGroupedPage;
-        k.PageTablePages.PutPage = FreeGroupedPage;
-        k.PageTablePages.IsPreProtected = pfn => _blockProtected.Contains(pfn);
-        k.RegisterShrinker(GroupedShrink);
-        k.FrameClaimers.Add(() => _lru.Select(pfn => (pfn, PageOwnerKind.PatchCache, "grouped page cache")));
+        k.PageTablePages.GetPage = i.GetGroupedPage;
+        k.PageTablePages.PutPage = i.FreeGroupedPage;
+        k.PageTablePages.IsPreProtected = pfn => i.IsProtected(pfn);
+        k.RegisterShrinker(i.GroupedShrink);
+        k.FrameClaimers.Add(i.Claims);
     }
 
-    /// <summary>get_grouped_page: the MRU page, else a refill.</summary>
-    private long GetGroupedPage(GfpFlags gfp)
+    /// <summary>struct grouped_page_cache of one kernel.</summary>
+    public sealed class Instance(Kernel k)
     {
-        if (_lru.Count > 0)
+        private readonly Kernel _k = k;
+        // list_lru of one node; the end of the list is the most recently used page.
+        private readonly List<long> _lru = [];
+        private readonly HashSet<long> _blockProtected = [];
+
+        internal bool IsProtected(long pfn) => _blockProtected.Contains(pfn);
+
+        internal IEnumerable<(long, PageOwnerKind, string)> Claims() => _lru.Select(pfn => (pfn, PageOwnerKind.PatchCache, "grouped page cache"));
+
+        /// <summary>Refills by order-9 block and by order-0 fallback since boot.</summary>
+        public long BlockRefills { get; private set; }
+        public long FallbackRefills { get; private set; }
+
+        /// <summary>Pages the shrinker isolated and lost (the dispose-loop defect).</summary>
+        public long LostToShrinker { get; private set; }
+
+        public int Cached => _lru.Count;
+
+        /// <summary>get_grouped_page: the MRU page, else a refill.</summary>
+        internal long GetGroupedPage(GfpFlags gfp)
         {
-            long pfn = _lru[^1];
-            _lru.RemoveAt(_lru.Count - 1);
-            return pfn;
+            if (_lru.Count > 0)
+            {
+                long pfn = _lru[^1];
+                _lru.RemoveAt(_lru.Count - 1);
+                return pfn;
+            }
+            return ReplenishGroupedPages(gfp);
         }
-        return ReplenishGroupedPages(gfp);
-    }
 
-    /// <summary>__replenish_grouped_pages: an order-9 block split into 512 pages (one returned, 511 cached), or one order-0 page.</summary>
-    private long ReplenishGroupedPages(GfpFlags gfp)
-    {
-        long block = _k.Buddy.AllocPages(HUGETLB_PAGE_ORDER, gfp, PageOwnerKind.PatchCache);
-        if (block < 0)
+        /// <summary>__replenish_grouped_pages: an order-9 block split into 512 pages (one returned, 511 cached), or one order-0 page.</summary>
+        private long ReplenishGroupedPages(GfpFlags gfp)
         {
-            long single = _k.Buddy.AllocPages(0, gfp, PageOwnerKind.PatchCache);
-            if (single < 0)
-                return -1;
-            FallbackRefills++;
-            return single;
+            long block = _k.Buddy.AllocPages(HUGETLB_PAGE_ORDER, gfp, PageOwnerKind.PatchCache);
+            if (block < 0)
+            {
+                long single = _k.Buddy.AllocPages(0, gfp, PageOwnerKind.PatchCache);
+                if (single < 0)
+                    return -1;
+                FallbackRefills++;
+                return single;
+            }
+            BlockRefills++;
+            _k.Buddy.SplitPage(block, HUGETLB_PAGE_ORDER);
+            // pre_add_to_cache: the key for the whole 2M at once keeps the direct-map leaf large.
+            _k.PageTablePages.SetMemoryPks(block, 1L << HUGETLB_PAGE_ORDER, PageTablePages.PKS_KEY_PG_TABLES);
+            for (long i = 0; i < 1L << HUGETLB_PAGE_ORDER; i++)
+                _blockProtected.Add(block + i);
+            for (long i = 1; i < 1L << HUGETLB_PAGE_ORDER; i++)
+                FreeGroupedPage(block + i);
+            return block;
         }
-        BlockRefills++;
-        _k.Buddy.SplitPage(block, HUGETLB_PAGE_ORDER);
-        // pre_add_to_cache: the key for the whole 2M at once keeps the direct-map leaf large.
-        _k.PageTablePages.SetMemoryPks(block, 1L << HUGETLB_PAGE_ORDER, PageTablePages.PKS_KEY_PG_TABLES);
-        for (long i = 0; i < 1L << HUGETLB_PAGE_ORDER; i++)
-            _blockProtected.Add(block + i);
-        for (long i = 1; i < 1L << HUGETLB_PAGE_ORDER; i++)
-            FreeGroupedPage(block + i);
-        return block;
-    }
 
-    /// <summary>free_grouped_page: back to the cache, most recent last.</summary>
-    private void FreeGroupedPage(long pfn)
-    {
-        ref var p = ref _k.Frames[pfn];
-        p.OwnerKind = PageOwnerKind.PatchCache;
-        p.Link1 = 0;
-        _blockProtected.Add(pfn); // a page comes back still carrying the key: nothing resets it on free
-        _lru.Add(pfn);
-    }
+        /// <summary>free_grouped_page: back to the cache, most recent last.</summary>
+        internal void FreeGroupedPage(long pfn)
+        {
+            ref var p = ref _k.Frames[pfn];
+            p.OwnerKind = PageOwnerKind.PatchCache;
+            p.Link1 = 0;
+            _blockProtected.Add(pfn); // a page comes back still carrying the key: nothing resets it on free
+            _lru.Add(pfn);
+        }
 
-    /// <summary>
-    /// grouped_shrink_count and grouped_shrink_scan: every walked page is isolated; the
-    /// dispose loop then works on list_entry(head), not on the isolated pages.
-    /// </summary>
-    private long GroupedShrink()
-    {
-        int isolated = _lru.Count;
-        if (isolated == 0)
-            return 0; // SHRINK_EMPTY
-        foreach (var pfn in _lru)
-            _blockProtected.Remove(pfn);
-        _lru.Clear();
-        LostToShrinker += isolated;
-        _k.Log.Warn("grouped-pages",
-            $"grouped_shrink_scan isolated {isolated} pages; __dispose_pages called pre_shrink_free and __free_pages {isolated} times on list_entry(head), the on-stack list head, not on them");
-        return 0;
+        /// <summary>
+        /// grouped_shrink_count and grouped_shrink_scan: every walked page is isolated; the
+        /// dispose loop then works on list_entry(head), not on the isolated pages.
+        /// </summary>
+        internal long GroupedShrink()
+        {
+            int isolated = _lru.Count;
+            if (isolated == 0)
+                return 0; // SHRINK_EMPTY
+            foreach (var pfn in _lru)
+                _blockProtected.Remove(pfn);
+            _lru.Clear();
+            LostToShrinker += isolated;
+            _k.Log.Warn("grouped-pages",
+                $"grouped_shrink_scan isolated {isolated} pages; __dispose_pages called pre_shrink_free and __free_pages {isolated} times on list_entry(head), the on-stack list head, not on them");
+            return 0;
+        }
     }
 }

@@ -31,22 +31,45 @@ public sealed class PteRefcount() : Patch(
     public const ulong PTE_ZERO_MASK = ((1UL << 10) - 1) << PTE_ZERO_SHIFT;
     public const string Sysctl = "vm.free_ptes";
 
-    private readonly Dictionary<long, ulong> _refcount = [];
-    private Kernel _k = null!;
+    // One patch object serves every kernel of the matrix (in parallel): state is per kernel.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Kernel, Instance> _instances = new();
 
-    /// <summary>PTE tables freed through free_ptes since boot.</summary>
-    public long Freed { get; private set; }
+    /// <summary>The counters of one kernel.</summary>
+    public Instance For(Kernel k) => _instances.TryGetValue(k, out var i) ? i : throw new InvalidOperationException("pte-refcount is not applied to this kernel");
 
     public override void Apply(Kernel k)
     {
-        _k = k;
+        var i = new Instance(k);
+        _instances.Add(k, i);
         k.PageTableHooks.UserTableAllocated += (mm, pfn, level) =>
         {
             if (level == PageLevel.PG_LEVEL_4K)
-                _refcount[pfn] = 0; // pte_ref_init in pgtable_pte_page_ctor
+                i.Init(pfn); // pte_ref_init in pgtable_pte_page_ctor
         };
-        k.PageTableHooks.UserTableFreed += (mm, pfn, level) => _refcount.Remove(pfn);
-        k.PageTableHooks.UserPteChanged += (mm, table, old, now) =>
+        k.PageTableHooks.UserTableFreed += (mm, pfn, level) => i.Forget(pfn);
+        k.PageTableHooks.UserPteChanged += (mm, table, old, now) => i.Track(table, old, now);
+        k.Sysctl.Register(Sysctl, i.FreePtes);
+        k.Invariants.Add(i.Check);
+    }
+
+    public static ulong MappedCount(ulong refcount) => refcount & PTE_MAPPED_MASK;
+
+    public static ulong ZeroCount(ulong refcount) => (refcount & PTE_ZERO_MASK) >> PTE_ZERO_SHIFT;
+
+    /// <summary>pte_refcount of every user PTE table of one kernel, and free_ptes.</summary>
+    public sealed class Instance(Kernel k)
+    {
+        private readonly Kernel _k = k;
+        private readonly Dictionary<long, ulong> _refcount = [];
+
+        /// <summary>PTE tables freed through free_ptes since boot.</summary>
+        public long Freed { get; private set; }
+
+        internal void Init(long pfn) => _refcount[pfn] = 0;
+
+        internal void Forget(long pfn) => _refcount.Remove(pfn);
+
+        internal void Track(long table, ulong old, ulong now)
         {
             if (!_refcount.ContainsKey(table))
                 return;
@@ -54,99 +77,93 @@ public sealed class PteRefcount() : Patch(
                 TrackPteClear(table, old);
             else
                 TrackPteSet(table, old, now);
-        };
-        k.Sysctl.Register(Sysctl, FreePtes);
-        k.Invariants.Add(Check);
-    }
-
-    public ulong RefcountOf(long ptePfn) => _refcount.TryGetValue(ptePfn, out var r) ? r : 0;
-
-    public static ulong MappedCount(ulong refcount) => refcount & PTE_MAPPED_MASK;
-
-    public static ulong ZeroCount(ulong refcount) => (refcount & PTE_ZERO_MASK) >> PTE_ZERO_SHIFT;
-
-    private bool IsZeroPfn(ulong pte) => pte_pfn(pte) == _k.ZeroPfn;
-
-    /// <summary>track_pte_set: none to non-none counts a mapping (and a zero one); zero to non-zero drops the zero count.</summary>
-    private void TrackPteSet(long table, ulong old, ulong now)
-    {
-        ulong r = _refcount[table];
-        if (pte_none(old))
-        {
-            r += 1;
-            if (IsZeroPfn(now))
-                r += 1UL << PTE_ZERO_SHIFT;
         }
-        else if (IsZeroPfn(old) && !IsZeroPfn(now))
+
+        public ulong RefcountOf(long ptePfn) => _refcount.TryGetValue(ptePfn, out var r) ? r : 0;
+
+        private bool IsZeroPfn(ulong pte) => pte_pfn(pte) == _k.ZeroPfn;
+
+        /// <summary>track_pte_set: none to non-none counts a mapping (and a zero one); zero to non-zero drops the zero count.</summary>
+        private void TrackPteSet(long table, ulong old, ulong now)
         {
-            r -= 1UL << PTE_ZERO_SHIFT;
-        }
-        _refcount[table] = r;
-    }
-
-    /// <summary>track_pte_clear: a non-none entry goes; so does its zero count if it mapped the zero page.</summary>
-    private void TrackPteClear(long table, ulong old)
-    {
-        if (pte_none(old))
-            return;
-        ulong r = _refcount[table] - 1;
-        if (IsZeroPfn(old))
-            r -= 1UL << PTE_ZERO_SHIFT;
-        _refcount[table] = r;
-    }
-
-    /// <summary>A table qualifies when no entry is mapped or all 512 map the zero page.</summary>
-    public bool Qualifies(long table)
-    {
-        ulong r = RefcountOf(table);
-        return MappedCount(r) == 0 || ZeroCount(r) == PageShifts.PTRS_PER_TABLE;
-    }
-
-    /// <summary>The free_ptes sysctl: the process of that pid gives up its empty and zero-page PTE tables. A missing pid does nothing (-ESRCH).</summary>
-    private void FreePtes(long pid)
-    {
-        var p = _k.Processes.FirstOrDefault(x => x.Pid == pid);
-        if (p is null)
-            return;
-        foreach (var (addr, table) in p.Mm.PteTablesInVmas().ToList())
-        {
-            if (!Qualifies(table))
-                continue;
-            foreach (ulong e in _k.Tables[table])
+            ulong r = _refcount[table];
+            if (pte_none(old))
             {
-                if (!pte_none(e) && !IsZeroPfn(e))
-                {
-                    _k.Log.Warn("pte-refcount", $"WARNING: free_ptes: table pfn:{table:x5} of {p} at 0x{addr:x} qualified but maps pfn {pte_pfn(e):x}");
-                    goto next;
-                }
+                r += 1;
+                if (IsZeroPfn(now))
+                    r += 1UL << PTE_ZERO_SHIFT;
             }
-            p.Mm.FreePteTableNow(addr);
-            Freed++;
-        next:;
-        }
-    }
-
-    /// <summary>Each table's counts equal its entries (beyond the RFC's known skew, reported as such).</summary>
-    private IEnumerable<KernelWarning> Check()
-    {
-        foreach (var (table, r) in _refcount.OrderBy(x => x.Key))
-        {
-            if (!_k.Tables.IsTable(table))
+            else if (IsZeroPfn(old) && !IsZeroPfn(now))
             {
-                yield return new KernelWarning("pte-refcount", $"pte_refcount kept for pfn:{table:x5}, which is no longer a table");
-                continue;
+                r -= 1UL << PTE_ZERO_SHIFT;
             }
-            ulong mapped = 0, zero = 0;
-            foreach (ulong e in _k.Tables[table])
+            _refcount[table] = r;
+        }
+
+        /// <summary>track_pte_clear: a non-none entry goes; so does its zero count if it mapped the zero page.</summary>
+        private void TrackPteClear(long table, ulong old)
+        {
+            if (pte_none(old))
+                return;
+            ulong r = _refcount[table] - 1;
+            if (IsZeroPfn(old))
+                r -= 1UL << PTE_ZERO_SHIFT;
+            _refcount[table] = r;
+        }
+
+        /// <summary>A table qualifies when no entry is mapped or all 512 map the zero page.</summary>
+        public bool Qualifies(long table)
+        {
+            ulong r = RefcountOf(table);
+            return MappedCount(r) == 0 || ZeroCount(r) == PageShifts.PTRS_PER_TABLE;
+        }
+
+        /// <summary>The free_ptes sysctl: the process of that pid gives up its empty and zero-page PTE tables. A missing pid does nothing (-ESRCH).</summary>
+        internal void FreePtes(long pid)
+        {
+            var p = _k.Processes.FirstOrDefault(x => x.Pid == pid);
+            if (p is null)
+                return;
+            foreach (var (addr, table) in p.Mm.PteTablesInVmas().ToList())
             {
-                if (pte_none(e))
+                if (!Qualifies(table))
                     continue;
-                mapped++;
-                if (IsZeroPfn(e))
-                    zero++;
+                foreach (ulong e in _k.Tables[table])
+                {
+                    if (!pte_none(e) && !IsZeroPfn(e))
+                    {
+                        _k.Log.Warn("pte-refcount", $"WARNING: free_ptes: table pfn:{table:x5} of {p} at 0x{addr:x} qualified but maps pfn {pte_pfn(e):x}");
+                        goto next;
+                    }
+                }
+                p.Mm.FreePteTableNow(addr);
+                Freed++;
+            next:;
             }
-            if (MappedCount(r) != mapped || ZeroCount(r) != zero)
-                yield return new KernelWarning("pte-refcount", $"table pfn:{table:x5}: pte_refcount says {MappedCount(r)} mapped, {ZeroCount(r)} zero; the table has {mapped} and {zero}");
+        }
+
+        /// <summary>Each table's counts equal its entries (beyond the RFC's known skew, reported as such).</summary>
+        internal IEnumerable<KernelWarning> Check()
+        {
+            foreach (var (table, r) in _refcount.OrderBy(x => x.Key))
+            {
+                if (!_k.Tables.IsTable(table))
+                {
+                    yield return new KernelWarning("pte-refcount", $"pte_refcount kept for pfn:{table:x5}, which is no longer a table");
+                    continue;
+                }
+                ulong mapped = 0, zero = 0;
+                foreach (ulong e in _k.Tables[table])
+                {
+                    if (pte_none(e))
+                        continue;
+                    mapped++;
+                    if (IsZeroPfn(e))
+                        zero++;
+                }
+                if (MappedCount(r) != mapped || ZeroCount(r) != zero)
+                    yield return new KernelWarning("pte-refcount", $"table pfn:{table:x5}: pte_refcount says {MappedCount(r)} mapped, {ZeroCount(r)} zero; the table has {mapped} and {zero}");
+            }
         }
     }
 }

@@ -23,8 +23,8 @@ namespace KernelMm.Patches;
 public sealed class RestoreLargePages : Patch
 {
     private readonly bool _freeBeforeFlush;
-    private readonly List<long> _queued = [];
-    private Kernel _k = null!;
+    // One patch object serves every kernel of the matrix (in parallel): state is per kernel.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Kernel, Instance> _instances = new();
 
     public RestoreLargePages() : this(freeBeforeFlush: false)
     {
@@ -41,116 +41,128 @@ public sealed class RestoreLargePages : Patch
         _freeBeforeFlush = freeBeforeFlush;
     }
 
-    /// <summary>Large pages restored since boot, by level.</summary>
-    public long Restored2M { get; private set; }
-    public long Restored1G { get; private set; }
+    /// <summary>The patch's state in one kernel.</summary>
+    public Instance For(Kernel k) => _instances.TryGetValue(k, out var i) ? i : throw new InvalidOperationException("restore-large-pages is not applied to this kernel");
 
     public override void Apply(Kernel k)
     {
-        _k = k;
+        var i = new Instance(k, _freeBeforeFlush);
+        _instances.Add(k, i);
         k.SetMemory.FourKMaskSet = _PAGE_KERNEL_4K;
-        k.Cpa.BeforeCpaFlush = CpaRestoreLargePages;
-        k.Cpa.AfterCpaFlush = _ => FreeQueued("cpa_flush");
+        k.Cpa.BeforeCpaFlush = i.CpaRestoreLargePages;
+        k.Cpa.AfterCpaFlush = _ => i.FreeQueued("cpa_flush");
     }
 
-    /// <summary>cpa_restore_large_pages: returns whether a full flush is needed (tables were queued).</summary>
-    private bool CpaRestoreLargePages(CpaData cpa)
+    /// <summary>restore-large-pages in one kernel: the tables queued for freeing and what was restored.</summary>
+    public sealed class Instance(Kernel k, bool freeBeforeFlush)
     {
-        if ((cpa.Flags & CpaFlags.CPA_PAGES_ARRAY) != 0)
-        {
-            for (long i = 0; i < cpa.NumPages; i++)
-                RestoreLargePagesAt(cpa.Addr(i));
-        }
-        else
-        {
-            ulong start = cpa.Addr(0);
-            ulong end = start + PAGE_SIZE * (ulong)cpa.NumPages;
-            for (ulong addr = start; addr >= start && addr < end; addr += PUD_SIZE)
-                RestoreLargePagesAt(addr);
-        }
-        if (_freeBeforeFlush)
-            FreeQueued("restore_large_pages (freed before the flush)");
-        return _queued.Count > 0 || _freeBeforeFlush;
-    }
+        private readonly Kernel _k = k;
+        private readonly bool _freeBeforeFlush = freeBeforeFlush;
+        private readonly List<long> _queued = [];
 
-    private void FreeQueued(string where)
-    {
-        foreach (var pfn in _queued)
-            _k.FreeTablePage(pfn, where);
-        _queued.Clear();
-    }
+        /// <summary>Large pages restored since boot, by level.</summary>
+        public long Restored2M { get; private set; }
+        public long Restored1G { get; private set; }
 
-    /// <summary>restore_large_pages: the PUD entry of the 1G region around <paramref name="addr"/>, if it points at a PMD table.</summary>
-    private void RestoreLargePagesAt(ulong addr)
-    {
-        addr &= PUD_MASK;
-        ulong pgd = _k.Tables[_k.InitTopPgt][pgd_index(addr)];
-        if (pgd_none(pgd))
-            return;
-        var pudTable = _k.Tables[pte_pfn(pgd)];
-        int ui = pud_index(addr);
-        ulong pud = pudTable[ui];
-        if (!pud_present(pud) || pud_large(pud))
-            return;
-        RestorePudPage(pudTable, ui, addr);
-    }
-
-    private void RestorePudPage(ulong[] pudTable, int ui, ulong addr)
-    {
-        bool restorePud = _k.Options.GbPages;
-        var pmd = _k.Tables[pud_pfn(pudTable[ui])];
-        ulong first = pmd[0];
-        if (pmd_present(first) && !pmd_large(first))
+        /// <summary>cpa_restore_large_pages: returns whether a full flush is needed (tables were queued).</summary>
+        internal bool CpaRestoreLargePages(CpaData cpa)
         {
-            RestorePmdPage(pmd, 0, addr);
-            first = pmd[0];
-        }
-        if (!pmd_large(first) || (((ulong)pmd_pfn(first) << PAGE_SHIFT) & ~PUD_MASK) != 0)
-            restorePud = false;
-        ulong a = addr + PMD_SIZE;
-        for (int i = 1; i < PTRS_PER_TABLE; i++, a += PMD_SIZE)
-        {
-            ulong entry = pmd[i];
-            if (!pmd_present(entry))
+            if ((cpa.Flags & CpaFlags.CPA_PAGES_ARRAY) != 0)
             {
-                restorePud = false;
-                continue;
+                for (long i = 0; i < cpa.NumPages; i++)
+                    RestoreLargePagesAt(cpa.Addr(i));
             }
-            if (!pmd_large(entry))
+            else
             {
-                RestorePmdPage(pmd, i, a);
-                entry = pmd[i];
+                ulong start = cpa.Addr(0);
+                ulong end = start + PAGE_SIZE * (ulong)cpa.NumPages;
+                for (ulong addr = start; addr >= start && addr < end; addr += PUD_SIZE)
+                    RestoreLargePagesAt(addr);
             }
-            if (!pmd_large(entry) || pmd_flags(entry) != pmd_flags(first) || pmd_pfn(entry) - pmd_pfn(first) != i * PTRS_PER_TABLE)
-                restorePud = false;
+            if (_freeBeforeFlush)
+                FreeQueued("restore_large_pages (freed before the flush)");
+            return _queued.Count > 0 || _freeBeforeFlush;
         }
-        if (restorePud)
-        {
-            _queued.Add(pud_pfn(pudTable[ui]));
-            pudTable[ui] = pfn_pud(pmd_pfn(first), pmd_flags(first));
-            Restored1G++;
-        }
-    }
 
-    private void RestorePmdPage(ulong[] pmd, int mi, ulong addr)
-    {
-        long ptePfn = pmd_pfn(pmd[mi]);
-        var pte = _k.Tables[ptePfn];
-        ulong first = pte[0];
-        if ((((ulong)pte_pfn(first) << PAGE_SHIFT) & ~PMD_MASK) != 0)
-            return;
-        if ((pte_flags(first) & _PAGE_KERNEL_4K) != 0)
-            return;
-        for (int i = 1; i < PTRS_PER_TABLE; i++)
+        internal void FreeQueued(string where)
         {
-            ulong entry = pte[i];
-            if (!pte_present(entry) || pte_flags(entry) != pte_flags(first) || pte_pfn(entry) - pte_pfn(first) != i)
+            foreach (var pfn in _queued)
+                _k.FreeTablePage(pfn, where);
+            _queued.Clear();
+        }
+
+        /// <summary>restore_large_pages: the PUD entry of the 1G region around <paramref name="addr"/>, if it points at a PMD table.</summary>
+        private void RestoreLargePagesAt(ulong addr)
+        {
+            addr &= PUD_MASK;
+            ulong pgd = _k.Tables[_k.InitTopPgt][pgd_index(addr)];
+            if (pgd_none(pgd))
                 return;
+            var pudTable = _k.Tables[pte_pfn(pgd)];
+            int ui = pud_index(addr);
+            ulong pud = pudTable[ui];
+            if (!pud_present(pud) || pud_large(pud))
+                return;
+            RestorePudPage(pudTable, ui, addr);
         }
-        ulong prot = pgprot_4k_2_large(pte_flags(first)) | _PAGE_PSE;
-        pmd[mi] = pfn_pmd(pte_pfn(first), prot);
-        _queued.Add(ptePfn);
-        Restored2M++;
-        _ = addr;
+
+        private void RestorePudPage(ulong[] pudTable, int ui, ulong addr)
+        {
+            bool restorePud = _k.Options.GbPages;
+            var pmd = _k.Tables[pud_pfn(pudTable[ui])];
+            ulong first = pmd[0];
+            if (pmd_present(first) && !pmd_large(first))
+            {
+                RestorePmdPage(pmd, 0, addr);
+                first = pmd[0];
+            }
+            if (!pmd_large(first) || (((ulong)pmd_pfn(first) << PAGE_SHIFT) & ~PUD_MASK) != 0)
+                restorePud = false;
+            ulong a = addr + PMD_SIZE;
+            for (int i = 1; i < PTRS_PER_TABLE; i++, a += PMD_SIZE)
+            {
+                ulong entry = pmd[i];
+                if (!pmd_present(entry))
+                {
+                    restorePud = false;
+                    continue;
+                }
+                if (!pmd_large(entry))
+                {
+                    RestorePmdPage(pmd, i, a);
+                    entry = pmd[i];
+                }
+                if (!pmd_large(entry) || pmd_flags(entry) != pmd_flags(first) || pmd_pfn(entry) - pmd_pfn(first) != i * PTRS_PER_TABLE)
+                    restorePud = false;
+            }
+            if (restorePud)
+            {
+                _queued.Add(pud_pfn(pudTable[ui]));
+                pudTable[ui] = pfn_pud(pmd_pfn(first), pmd_flags(first));
+                Restored1G++;
+            }
+        }
+
+        private void RestorePmdPage(ulong[] pmd, int mi, ulong addr)
+        {
+            long ptePfn = pmd_pfn(pmd[mi]);
+            var pte = _k.Tables[ptePfn];
+            ulong first = pte[0];
+            if ((((ulong)pte_pfn(first) << PAGE_SHIFT) & ~PMD_MASK) != 0)
+                return;
+            if ((pte_flags(first) & _PAGE_KERNEL_4K) != 0)
+                return;
+            for (int i = 1; i < PTRS_PER_TABLE; i++)
+            {
+                ulong entry = pte[i];
+                if (!pte_present(entry) || pte_flags(entry) != pte_flags(first) || pte_pfn(entry) - pte_pfn(first) != i)
+                    return;
+            }
+            ulong prot = pgprot_4k_2_large(pte_flags(first)) | _PAGE_PSE;
+            pmd[mi] = pfn_pmd(pte_pfn(first), prot);
+            _queued.Add(ptePfn);
+            Restored2M++;
+            _ = addr;
+        }
     }
 }

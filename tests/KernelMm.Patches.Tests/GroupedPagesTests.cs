@@ -53,8 +53,8 @@ public class GroupedPagesTests
         long table = FirstPteTable(p);
         Assert.Multiple(() =>
         {
-            Assert.That(patch.BlockRefills, Is.EqualTo(1));
-            Assert.That(patch.Cached, Is.EqualTo(512 - 64 - 3), "the 64 vmalloc PUD tables preallocated at boot and the PUD, PMD and PTE tables came from the block (not the pgd)");
+            Assert.That(patch.For(k).BlockRefills, Is.EqualTo(1));
+            Assert.That(patch.For(k).Cached, Is.EqualTo(512 - 64 - 3), "the 64 vmalloc PUD tables preallocated at boot and the PUD, PMD and PTE tables came from the block (not the pgd)");
             Assert.That(k.lookup_address(k.DirectMapAddress(table)).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M), "the block's 2M entry stays large");
             Assert.That(DirectMapEntry(k, table) & _PAGE_PKEY_MASK, Is.EqualTo(PageTablePages._PAGE_PKEY(1)));
             Assert.That(k.VmStat[VmEventItem.DIRECT_MAP_LEVEL2_SPLIT], Is.EqualTo(splits2m));
@@ -70,17 +70,17 @@ public class GroupedPagesTests
         var p = k.Spawn("app");
         ulong a = p.Mmap(8 * MiB, at: 0x100000000000);
         p.Touch(a, 8 * MiB, Access.Write);
-        int cached = patch.Cached;
+        int cached = patch.For(k).Cached;
         long free = k.VmStat[VmStatItem.NR_FREE_PAGES];
         p.Munmap(a, 8 * MiB);
         Assert.Multiple(() =>
         {
-            Assert.That(patch.Cached - cached, Is.EqualTo(4 + 1 + 1), "4 PTE tables, the PMD and the PUD table");
+            Assert.That(patch.For(k).Cached - cached, Is.EqualTo(4 + 1 + 1), "4 PTE tables, the PMD and the PUD table");
             Assert.That(k.VmStat[VmStatItem.NR_FREE_PAGES] - free, Is.EqualTo(2048), "only the anonymous pages went to the buddy allocator");
             Assert.That(k.RunChecks(), Is.Empty);
         });
         var q = k.Spawn("next");
-        Assert.That(patch.BlockRefills, Is.EqualTo(1), "the cache serves the next process");
+        Assert.That(patch.For(k).BlockRefills, Is.EqualTo(1), "the cache serves the next process");
         q.Exit();
     }
 
@@ -94,8 +94,8 @@ public class GroupedPagesTests
         var p = k.Spawn("app");
         Assert.Multiple(() =>
         {
-            Assert.That(patch.BlockRefills, Is.EqualTo(1), "only the boot-time refill");
-            Assert.That(patch.FallbackRefills, Is.EqualTo(3));
+            Assert.That(patch.For(k).BlockRefills, Is.EqualTo(1), "only the boot-time refill");
+            Assert.That(patch.For(k).FallbackRefills, Is.EqualTo(3));
             Assert.That(k.lookup_address(k.DirectMapAddress(FirstPteTable(p))).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
         });
     }
@@ -122,13 +122,13 @@ public class GroupedPagesTests
         var patch = new GroupedPages();
         var k = PatchedKernel.Boot(Pks, patch);
         k.Spawn("app");
-        int cached = patch.Cached;
+        int cached = patch.For(k).Cached;
         long free = k.VmStat[VmStatItem.NR_FREE_PAGES];
         k.Reclaim();
         Assert.Multiple(() =>
         {
-            Assert.That(patch.Cached, Is.Zero);
-            Assert.That(patch.LostToShrinker, Is.EqualTo(cached));
+            Assert.That(patch.For(k).Cached, Is.Zero);
+            Assert.That(patch.For(k).LostToShrinker, Is.EqualTo(cached));
             Assert.That(k.VmStat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(free), "nothing came back to the buddy allocator");
             Assert.That(k.Log.Warnings.Single().Message, Does.Contain("list_entry(head)"));
             Assert.That(k.RunChecks().Count(w => w.Kind == "leak"), Is.GreaterThan(0));
@@ -141,6 +141,6 @@ public class GroupedPagesTests
         var patch = new GroupedPages();
         var k = PatchedKernel.Boot(new BootOptions(Pti: false), patch);
         k.Spawn("app");
-        Assert.That(patch.BlockRefills + patch.FallbackRefills, Is.Zero);
+        Assert.That(patch.For(k).BlockRefills + patch.For(k).FallbackRefills, Is.Zero);
     }
 }

@@ -26,14 +26,14 @@ public class PteRefcountTests
         p.Mmap(2 * MiB, at: At);
         p.Touch(At, 3 * 4096, Access.Read);                    // three zero-page entries
         long t = Table(p);
-        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((3UL, 3UL)));
+        Assert.That((PteRefcount.MappedCount(patch.For(k).RefcountOf(t)), PteRefcount.ZeroCount(patch.For(k).RefcountOf(t))), Is.EqualTo((3UL, 3UL)));
         p.Touch(At, 4096, Access.Write);                       // zero -> anonymous page (cleared, then set)
-        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((3UL, 2UL)));
+        Assert.That((PteRefcount.MappedCount(patch.For(k).RefcountOf(t)), PteRefcount.ZeroCount(patch.For(k).RefcountOf(t))), Is.EqualTo((3UL, 2UL)));
         p.Touch(At + 8 * 4096, 4096, Access.Write);            // none -> anonymous page
         p.Mprotect(At, 2 * MiB, Prot.Read);                    // entries rewritten, counts unchanged
-        Assert.That((PteRefcount.MappedCount(patch.RefcountOf(t)), PteRefcount.ZeroCount(patch.RefcountOf(t))), Is.EqualTo((4UL, 2UL)));
+        Assert.That((PteRefcount.MappedCount(patch.For(k).RefcountOf(t)), PteRefcount.ZeroCount(patch.For(k).RefcountOf(t))), Is.EqualTo((4UL, 2UL)));
         p.Madvise(At, 2 * MiB, Advice.DontNeed);               // all cleared
-        Assert.That(patch.RefcountOf(t), Is.Zero);
+        Assert.That(patch.For(k).RefcountOf(t), Is.Zero);
         Assert.That(k.RunChecks(), Is.Empty);
     }
 
@@ -48,7 +48,7 @@ public class PteRefcountTests
         p.Touch(At + 4 * (ulong)MiB, 2 * MiB, Access.Read);
         p.Touch(At + 4 * (ulong)MiB, 4096, Access.Write);                    // table 2: 511 zero + 1 real page
         var tables = p.Mm.PteTablesInVmas().Where(x => x.Addr >= At && x.Addr < At + 6 * (ulong)MiB).Select(x => x.PtePfn).ToArray();
-        Assert.That(tables.Select(patch.Qualifies), Is.EqualTo(new[] { true, true, false }));
+        Assert.That(tables.Select(patch.For(k).Qualifies), Is.EqualTo(new[] { true, true, false }));
 
         long vmpte = p.Status["VmPTE"], nr = k.VmStat[VmStatItem.NR_PAGETABLE];
         Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, p.Pid), Is.True);
@@ -57,7 +57,7 @@ public class PteRefcountTests
             Assert.That(vmpte - p.Status["VmPTE"], Is.EqualTo(8));
             Assert.That(nr - k.VmStat[VmStatItem.NR_PAGETABLE], Is.EqualTo(2));
             Assert.That(p.Mm.PteTablesInVmas().Count(x => x.Addr >= At && x.Addr < At + 6 * (ulong)MiB), Is.EqualTo(1), "the table with one real page stays");
-            Assert.That(patch.Freed, Is.EqualTo(2), "the stack's table maps a real page and stays too");
+            Assert.That(patch.For(k).Freed, Is.EqualTo(2), "the stack's table maps a real page and stays too");
             Assert.That(k.RunChecks(), Is.Empty);
             Assert.That(k.Log.Warnings, Is.Empty);
         });
@@ -95,5 +95,31 @@ public class PteRefcountTests
         p.Touch(At, 2 * MiB, Access.Read);
         k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
         Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("page dumped because: page still charged to cgroup"));
+    }
+}
+
+public class PatchStatePerKernelTests
+{
+    [Test]
+    public void OnePatchObjectKeepsSeparateStateForEachKernel()
+    {
+        // The matrix applies the same patch objects to 2^n kernels at once.
+        var patch = new PteRefcount();
+        var kernels = Enumerable.Range(0, 4).Select(_ => PatchedKernel.Boot(null, patch)).ToArray();
+        Parallel.ForEach(kernels, k =>
+        {
+            var p = k.Spawn("app");
+            ulong a = p.Mmap(8L << 20, at: 0x600000000000);
+            p.Touch(a, 8L << 20, KernelMm.Model.Mm.Access.Read);
+            k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        });
+        Assert.Multiple(() =>
+        {
+            foreach (var k in kernels)
+            {
+                Assert.That(patch.For(k).Freed, Is.EqualTo(4));
+                Assert.That(k.RunChecks(), Is.Empty);
+            }
+        });
     }
 }

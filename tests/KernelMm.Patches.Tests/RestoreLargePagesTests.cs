@@ -35,8 +35,8 @@ public class RestoreLargePagesTests
         Assert.Multiple(() =>
         {
             Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
-            Assert.That(patch.Restored2M, Is.EqualTo(1));
-            Assert.That(patch.Restored1G, Is.EqualTo(1));
+            Assert.That(patch.For(k).Restored2M, Is.EqualTo(1));
+            Assert.That(patch.For(k).Restored1G, Is.EqualTo(1));
             Assert.That(tables - k.Tables.Count, Is.EqualTo(2), "the PTE and the PMD table were freed");
             Assert.That(k.Meminfo["DirectMap4k"], Is.EqualTo(2048), "the RFC never updates direct_pages_count");
             Assert.That(k.Meminfo["DirectMap1G"], Is.EqualTo(2L << 20));
@@ -54,7 +54,7 @@ public class RestoreLargePagesTests
         Assert.Multiple(() =>
         {
             Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
-            Assert.That(patch.Restored1G, Is.Zero);
+            Assert.That(patch.For(k).Restored1G, Is.Zero);
         });
     }
 
