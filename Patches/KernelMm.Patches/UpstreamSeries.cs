@@ -8,5 +8,12 @@ namespace KernelMm.Patches;
 /// </summary>
 public static class UpstreamSeries
 {
-    public static IEnumerable<IPatch> Patches() => [];
+    public static IEnumerable<IPatch> Patches() =>
+    [
+        new KaiserNrOverhead(),
+        new GroupedPages(),
+        new KmemUnchargeFree(),
+        new RestoreLargePages(),
+        new PteRefcount(),
+    ];
 }

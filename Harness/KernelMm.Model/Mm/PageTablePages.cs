@@ -66,7 +66,20 @@ public sealed class PageTablePages(Kernel k)
         if (Protected)
         {
             if (!(IsPreProtected?.Invoke(pfn) ?? false))
-                SetMemoryPks(pfn, 1, PKS_KEY_PG_TABLES);
+            {
+                try
+                {
+                    SetMemoryPks(pfn, 1, PKS_KEY_PG_TABLES);
+                }
+                catch (KernelErrnoException)
+                {
+                    // alloc_table: set_memory_pks could not split the direct map (no page
+                    // for the table): the allocation fails and the page goes back.
+                    k.Memcgs.UnchargeKmem(pfn, 0);
+                    k.Buddy.FreePages(pfn, 0);
+                    return -1;
+                }
+            }
             _protected.Add(pfn);
         }
         return pfn;

@@ -80,6 +80,7 @@ public sealed class Process
         if (!Alive)
             throw new KernelErrnoException(call, Errno.ESRCH, $"process {Pid} ({Comm}) has exited");
         _k.CountOperation();
+        _k.Buddy.CurrentComm = Comm; // "Bad page state in process <comm>"
     }
 
     /// <summary>mmap(NULL or <paramref name="at"/> with MAP_FIXED, length, prot, MAP_PRIVATE|MAP_ANONYMOUS).</summary>
