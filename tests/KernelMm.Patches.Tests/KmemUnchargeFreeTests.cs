@@ -24,6 +24,23 @@ public class KmemUnchargeFreeTests
     }
 
     [Test]
+    public void SetPageKmemRequiresMinusOne()
+    {
+        var k = PatchedKernel.Boot(null, new KmemUnchargeFree());
+        var cg = k.Memcgs.Create("cg");
+        // A page that already carries another _mapcount type (a balloon page, say) cannot be marked.
+        long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        k.Frames[pfn].MapCount = MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE;
+        k.Memcgs.ChargeKmem(pfn, 0, cg);
+        k.Memcgs.AfterKmemCharge!(pfn, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE));
+            Assert.That(k.Log.Warnings.Single().Message, Does.StartWith("VM_BUG_ON_PAGE(atomic_read(&page->_mapcount) != -1)"));
+        });
+    }
+
+    [Test]
     public void TheSpecialMapcountValuesAreDistinct()
     {
         Assert.That(new[] { MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE, MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE, MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE, MapcountValues.Unmapped }, Is.Unique);
