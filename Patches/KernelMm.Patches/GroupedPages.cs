@@ -17,7 +17,9 @@ namespace KernelMm.Patches;
 /// The posted shrinker's dispose loop takes list_entry(head, ...) of the on-stack list head
 /// instead of the cursor, so it "frees" a struct page that is not a page of the cache, once
 /// per isolated page, and the isolated pages are lost: removed from the cache and never
-/// freed or reset. The model does that: the frame-conservation check then reports them as leaks.
+/// freed or reset (read in the RFC 3/9 text quoted in Mike Rapoport's reply of 2021-05-05, and
+/// unchanged in v2 03/19 of 2021-08-30). The model does that: the frame-conservation check then
+/// reports them as leaks.
 /// </summary>
 public sealed class GroupedPages() : Patch(
     id: "grouped-pages",
