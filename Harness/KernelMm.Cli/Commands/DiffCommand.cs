@@ -27,8 +27,11 @@ internal static class DiffCommand
         var pending = ctx.Store.Pending(ctx.Repo.Scope(paths));
         foreach (var id in pending)
         {
-            string verified = ctx.Store.ReadVerified(id) ?? "";
             string received = ctx.Store.ReadReceived(id) ?? "";
+            // Content against content: a BOM or CRLF in the verified file is said in words, not shown as every line changed.
+            if (ctx.Store.DescribeBrokenVerified(id, received) is { } broken)
+                Console.Out.WriteLine(broken); // plain: the console would wrap a long line
+            string verified = ctx.Store.ReadVerified(id) is { } v ? TextRules.Normalize(v) : "";
             string oldName = File.Exists(ctx.Store.VerifiedPath(id)) ? ctx.Display(ctx.Store.VerifiedPath(id)) : "/dev/null";
             DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(ctx.Store.ReceivedPath(id))));
         }

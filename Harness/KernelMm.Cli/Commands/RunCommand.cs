@@ -57,6 +57,9 @@ internal static class RunCommand
 
         foreach (var problem in reports.SelectMany(r => r.Problems()))
             Console.Error.WriteLine(problem);
+        if (reports.Any(r => r.Status == ScenarioStatus.Stopped))
+            Console.Error.WriteLine($"a limit stopped a run (operations {ctx.Limits.MaxOperations}, wall clock {ctx.Limits.WallClock.TotalSeconds:0.###} s): "
+                + "fix the loop, or raise them with --max-ops / --timeout (KMM_MAX_OPS / KMM_TIMEOUT) if the scenario is only slow");
 
         if (reports.Count > 0)
             ResultTable.Print(console, reports);
@@ -90,7 +93,9 @@ internal static class RunCommand
         var orphans = ctx.Store.FindOrphans(scope);
         foreach (var o in orphans)
             Console.Error.WriteLine($"{ctx.Display(o.Path)}: orphan snapshot: no {ctx.Display(ctx.Store.ScenarioPath(o.Id))}"
-                + (ctx.Policy.OrphansFail ? "" : " (`kmm accept` removes it)"));
+                + (ctx.Policy.OrphansFail
+                    ? " (fails in CI: delete it, or run `kmm accept` to remove it, and commit)"
+                    : " (`kmm accept` removes it)"));
         return orphans.Count > 0 && ctx.Policy.OrphansFail;
     }
 }

@@ -36,6 +36,7 @@ public sealed class ScenarioGlobals
     public ScriptProcess Spawn(string name, ScriptMemcg? memcg = null)
     {
         _run.Meter.Op();
+        memcg?.CheckSameBoot("cgroup.procs");
         return new ScriptProcess(_run, _run.Kernel.Spawn(name, memcg?.Model));
     }
 

@@ -59,6 +59,17 @@ public sealed class ScenarioRun
         return _kernel;
     }
 
+    /// <summary>
+    /// Fails a call on a handle (a process, a module, a cgroup) that an earlier kernel made:
+    /// after <c>Boot</c> it names nothing in the running kernel, as a pid from before a reboot
+    /// names no task. Without this the call would quietly change the dropped kernel.
+    /// </summary>
+    internal void CheckSameBoot(Kernel bornIn, string call, Errno errno, string what)
+    {
+        if (!ReferenceEquals(bornIn, _kernel))
+            throw new KernelErrnoException(call, errno, $"{what} belongs to a kernel that a later Boot() replaced");
+    }
+
     public void Checkpoint(string name)
     {
         var (state, findings) = StateCapture.Capture(Kernel, _recorded);

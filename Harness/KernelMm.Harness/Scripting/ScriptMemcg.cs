@@ -1,3 +1,4 @@
+using KernelMm.Model;
 using KernelMm.Model.Mm;
 
 namespace KernelMm.Harness.Scripting;
@@ -6,12 +7,18 @@ namespace KernelMm.Harness.Scripting;
 public sealed class ScriptMemcg
 {
     private readonly ScenarioRun _run;
+    private readonly Kernel _kernel;
 
     internal ScriptMemcg(ScenarioRun run, Memcg memcg)
     {
         _run = run;
+        _kernel = run.Kernel;
         Model = memcg;
-        Stat = new Lookup(run.Meter, $"memory.stat of {memcg.Name}", () => Model.StatLines());
+        Stat = new Lookup(run.Meter, $"memory.stat of {memcg.Name}", () =>
+        {
+            CheckSameBoot("memory.stat");
+            return Model.StatLines();
+        });
     }
 
     public Memcg Model { get; }
@@ -24,6 +31,7 @@ public sealed class ScriptMemcg
         get
         {
             _run.Meter.Op();
+            CheckSameBoot("memory.kmem.usage_in_bytes");
             return Model.KmemUsage;
         }
     }
@@ -34,6 +42,7 @@ public sealed class ScriptMemcg
         get
         {
             _run.Meter.Op();
+            CheckSameBoot("memory.usage_in_bytes");
             return Model.Usage;
         }
     }
@@ -42,4 +51,7 @@ public sealed class ScriptMemcg
     public Lookup Stat { get; }
 
     public override string ToString() => Name;
+
+    /// <summary>A cgroup of an earlier boot is gone, with the kernel: ENOENT, as for a removed cgroup's files.</summary>
+    internal void CheckSameBoot(string call) => _run.CheckSameBoot(_kernel, call, Errno.ENOENT, $"memory cgroup {Name}");
 }

@@ -1,3 +1,4 @@
+using KernelMm.Model;
 using KernelMm.Model.Vmalloc;
 
 namespace KernelMm.Harness.Scripting;
@@ -6,10 +7,12 @@ namespace KernelMm.Harness.Scripting;
 public sealed class ScriptModule
 {
     private readonly ScenarioRun _run;
+    private readonly Kernel _kernel;
 
     internal ScriptModule(ScenarioRun run, KernelModule module)
     {
         _run = run;
+        _kernel = run.Kernel;
         Model = module;
     }
 
@@ -26,6 +29,7 @@ public sealed class ScriptModule
     public void Unload()
     {
         _run.Meter.Op();
+        _run.CheckSameBoot(_kernel, "delete_module", Errno.ENOENT, "the module");
         Model.Unload();
     }
 }

@@ -1,3 +1,4 @@
+using KernelMm.Model;
 using KernelMm.Model.Mm;
 
 namespace KernelMm.Harness.Scripting;
@@ -6,12 +7,14 @@ namespace KernelMm.Harness.Scripting;
 public sealed class ScriptProcess
 {
     private readonly ScenarioRun _run;
+    private readonly Kernel _kernel;
 
     internal ScriptProcess(ScenarioRun run, Process process)
     {
         _run = run;
+        _kernel = run.Kernel;
         Model = process;
-        Status = new Lookup(run.Meter, $"/proc/{process.Pid}/status", () => Model.StatusLines());
+        Status = new Lookup(run.Meter, $"/proc/{process.Pid}/status", StatusLines);
     }
 
     /// <summary>The model's process.</summary>
@@ -27,54 +30,68 @@ public sealed class ScriptProcess
     /// <summary>Anonymous private mmap; returns the address.</summary>
     public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null)
     {
-        Op();
+        Op("mmap");
         return Model.Mmap(length, prot, at);
     }
 
     public void Munmap(ulong addr, long length)
     {
-        Op();
+        Op("munmap");
         Model.Munmap(addr, length);
     }
 
     public void Mprotect(ulong addr, long length, Prot prot)
     {
-        Op();
+        Op("mprotect");
         Model.Mprotect(addr, length, prot);
     }
 
     public void Madvise(ulong addr, long length, Advice advice)
     {
-        Op();
+        Op("madvise");
         Model.Madvise(addr, length, advice);
     }
 
     /// <summary>Accesses every <paramref name="stride"/> bytes of the range from user mode, faulting pages in.</summary>
     public void Touch(ulong addr, long length, Access access, long stride = 4096)
     {
-        Op();
+        Op("touch");
         Model.Touch(addr, length, access, stride);
     }
 
     public ScriptProcess Fork(string name)
     {
-        Op();
+        Op("fork");
         return new ScriptProcess(_run, Model.Fork(name));
     }
 
     public void ModifyLdt(int entries)
     {
-        Op();
+        Op("modify_ldt");
         Model.ModifyLdt(entries);
     }
 
     public void Exit()
     {
-        Op();
+        Op("exit");
         Model.Exit();
     }
 
     public override string ToString() => Model.ToString();
 
-    private void Op() => _run.Meter.Op();
+    private void Op(string call)
+    {
+        _run.Meter.Op();
+        _run.CheckSameBoot(_kernel, call, Errno.ESRCH, $"process {Pid} ({Comm})");
+    }
+
+    // /proc/PID/status of a task that exited (or of an earlier boot) is gone, as the task is: ESRCH like every other call.
+    private IEnumerable<(string Name, long Value)> StatusLines()
+    {
+        string file = $"/proc/{Pid}/status";
+        _run.CheckSameBoot(_kernel, file, Errno.ESRCH, $"process {Pid} ({Comm})");
+        if (!Model.Alive)
+            throw new KernelErrnoException(file, Errno.ESRCH, $"process {Pid} ({Comm}) has exited");
+        return Model.StatusLines();
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace KernelMm.Harness.Snapshots;
 
 /// <summary>
@@ -36,22 +38,47 @@ public sealed class SnapshotStore(string scenariosDir, string snapshotsDir, Snap
             return new VerifyResult(SnapshotStatus.Verified, verifiedPath, null, null);
         }
 
+        // The diff compares content: a BOM or CRLF in the verified file is named by BrokenVerified
+        // instead of showing as every line changed (or as no visible change at all).
         string? diff = verifiedBytes is null
             ? null
-            : UnifiedDiff.Render(ReadText(verifiedBytes), received, RepoRelative(verifiedPath), RepoRelative(receivedPath));
+            : UnifiedDiff.Render(TextRules.Normalize(ReadText(verifiedBytes)), received, RepoRelative(verifiedPath), RepoRelative(receivedPath));
+        string? broken = verifiedBytes is null ? null : DescribeBroken(verifiedPath, verifiedBytes, received);
 
         switch (Policy.Mode)
         {
             case UpdateMode.Always:
                 Write(verifiedPath, receivedBytes);
                 DeleteIfExists(receivedPath);
-                return new VerifyResult(SnapshotStatus.Updated, verifiedPath, null, diff);
+                return new VerifyResult(SnapshotStatus.Updated, verifiedPath, null, diff) { BrokenVerified = broken };
             case UpdateMode.New:
                 Write(receivedPath, receivedBytes);
-                return new VerifyResult(verifiedBytes is null ? SnapshotStatus.New : SnapshotStatus.Changed, verifiedPath, receivedPath, diff);
+                return new VerifyResult(verifiedBytes is null ? SnapshotStatus.New : SnapshotStatus.Changed, verifiedPath, receivedPath, diff) { BrokenVerified = broken };
             default:
-                return new VerifyResult(verifiedBytes is null ? SnapshotStatus.New : SnapshotStatus.Changed, verifiedPath, null, diff);
+                return new VerifyResult(verifiedBytes is null ? SnapshotStatus.New : SnapshotStatus.Changed, verifiedPath, null, diff) { BrokenVerified = broken };
         }
+    }
+
+    /// <summary>
+    /// What breaks the text rules in the verified file of <paramref name="id"/>, as one message
+    /// naming the file, saying whether its content is otherwise <paramref name="expected"/>
+    /// (normalised); null when it obeys the rules or does not exist.
+    /// </summary>
+    public string? DescribeBrokenVerified(string id, string? expected = null)
+    {
+        string path = VerifiedPath(id);
+        return File.Exists(path) ? DescribeBroken(path, File.ReadAllBytes(path), expected is null ? null : TextRules.Normalize(expected)) : null;
+    }
+
+    private string? DescribeBroken(string path, byte[] bytes, string? expected)
+    {
+        var problems = TextRules.Check(bytes);
+        if (problems.Count == 0)
+            return null;
+        string same = expected is not null && TextRules.Normalize(ReadText(bytes)) == expected
+            ? "; apart from that its content is what the run produced"
+            : "";
+        return $"{RepoRelative(path)}: not a valid snapshot file: {string.Join("; ", problems)}{same} (snapshots are UTF-8 without BOM, LF line ends, one final newline)";
     }
 
     /// <summary>Ids (under <paramref name="inScope"/>) that have a received file waiting for review.</summary>
@@ -105,7 +132,10 @@ public sealed class SnapshotStore(string scenariosDir, string snapshotsDir, Snap
         }
     }
 
-    private static string ReadText(byte[] bytes) => TextRules.Utf8NoBom.GetString(bytes).TrimStart('\uFEFF');
+    // Lenient: a verified file cut in the middle of a UTF-8 sequence is diffed (with U+FFFD), not a crash.
+    private static readonly UTF8Encoding LenientUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    private static string ReadText(byte[] bytes) => LenientUtf8.GetString(bytes).TrimStart('\uFEFF');
 
     private static string ToNative(string id) => id.Replace('/', Path.DirectorySeparatorChar);
 

@@ -8,4 +8,11 @@ namespace KernelMm.Harness.Snapshots;
 public sealed record VerifyResult(SnapshotStatus Status, string Verified, string? Received, string? Diff)
 {
     public bool Passed => Status is SnapshotStatus.Verified or SnapshotStatus.Updated;
+
+    /// <summary>
+    /// When the verified file did not verify and breaks the text rules (a BOM, CRLF, no final
+    /// newline, bytes that are not UTF-8: an editor, a bad merge or a truncated write), one
+    /// message naming the file and what is wrong; else null.
+    /// </summary>
+    public string? BrokenVerified { get; init; }
 }

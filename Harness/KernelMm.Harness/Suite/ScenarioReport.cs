@@ -45,7 +45,10 @@ public sealed record ScenarioReport(
     {
         foreach (var d in CompileErrors)
             yield return d.ToString();
-        foreach (var r in Results.Where(r => r.Status is CombinationStatus.Threw or CombinationStatus.Stopped))
+        // The same exception in many combinations is one line, with the formula of where it happens.
+        foreach (var g in Results.Where(r => r.Status == CombinationStatus.Threw).GroupBy(r => r.Failure!.ToString(), StringComparer.Ordinal))
+            yield return $"{g.Key} [patches: {g.First().Combination.Label}]{AlsoIn([.. g])}";
+        foreach (var r in Results.Where(r => r.Status == CombinationStatus.Stopped))
             yield return $"{r.Failure} [patches: {r.Combination.Label}]";
         if (UnreviewedFindings)
             yield return $"{File.DisplayPath}: invariant violations in {Findings} combination(s): see the warnings sections";
@@ -53,9 +56,23 @@ public sealed record ScenarioReport(
         if (skipped > 0)
             yield return $"{File.DisplayPath}: {skipped} more combination(s) not started after a limit was hit";
         if (Verify is { Passed: false } v)
+        {
             yield return v.Status == SnapshotStatus.New
                 ? $"{File.DisplayPath}: no verified snapshot ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})"
                 : $"{File.DisplayPath}: snapshot changed ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})";
+            if (v.BrokenVerified is { } broken)
+                yield return broken;
+        }
+    }
+
+    private string AlsoIn(IReadOnlyList<CombinationResult> same)
+    {
+        if (same.Count == 1)
+            return "";
+        if (same.Count == Combinations)
+            return $" (the same in all {Combinations} combinations)";
+        var ids = same[0].Combination.Series.Ids.ToList();
+        return $" (the same in {same.Count} combinations: {Formula.For(same.Select(r => r.Combination.Mask), ids)})";
     }
 
     private static string? Rel(string? path) => path is null ? null : "received: " + Path.GetFileName(path);

@@ -93,8 +93,23 @@ public class DiagnosticsTests
         }));
         Assert.That(report.Problems(), Is.EqualTo(new[]
         {
-            "Scenarios/some.csx:3: Exception: y breaks it [patches: y]",
-            "Scenarios/some.csx:3: Exception: y breaks it [patches: x,y]",
+            "Scenarios/some.csx:3: Exception: y breaks it [patches: y] (the same in 2 combinations: y)",
+        }), "one line for the same failure, with the formula of the combinations it happens in");
+    }
+
+    [Test]
+    public void Different_failures_are_reported_apart()
+    {
+        using var clone = new TestClone();
+        var series = Fakes.FakePatches.Of(new Fakes.FakePatches.Invisible("x", 1), new Fakes.FakePatches.Invisible("y", 2));
+        var file = clone.Scenario("Scenarios/two.csx", "if (Patches.IsApplied(\"x\"))\n    throw new Exception(\"x\");\nthrow new Exception(\"not x\");\n");
+        var report = clone.Runner(series).Run(file);
+        Assert.That(report.Problems(), Is.EqualTo(new[]
+        {
+            "Scenarios/two.csx:3: Exception: not x [patches: none] (the same in 2 combinations: !x)",
+            "Scenarios/two.csx:2: Exception: x [patches: x] (the same in 2 combinations: x)",
         }));
+        Assert.That(clone.Runner().Run(clone.Scenario("Scenarios/one.csx", "throw new Exception(\"once\");\n")).Problems(),
+            Is.EqualTo(new[] { "Scenarios/one.csx:1: Exception: once [patches: none]" }), "a series of one combination says nothing more");
     }
 }
