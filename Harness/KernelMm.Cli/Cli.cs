@@ -12,6 +12,7 @@ internal static class Cli
         AcceptCommand.Create(),
         DiffCommand.Create(),
         ShowCommand.Create(),
+        BenchCommand.Create(),
     };
 
     public static int Main(string[] args)

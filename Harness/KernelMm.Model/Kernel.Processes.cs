@@ -114,15 +114,18 @@ public sealed partial class Kernel
             return true;
         for (int attempt = 0; ; attempt++)
         {
-            var t = Walker.Translate(p.Mm.Pgd, addr);
-            if (t is { } w && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
+            if (Walker.Walk(p.Mm.Pgd, addr, out var w, out var leaf) && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
             {
-                var leaf = Walker.LookupAddress(p.Mm.Pgd, addr);
+                // The walk sets ACCESSED (and DIRTY for a write) in the leaf, and the TLB
+                // caches the translation with them: A and D are 4K-form bits at every level.
                 ulong v = Walker.Read(leaf);
                 ulong nv = v | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
                 if (nv != v)
+                {
                     Walker.Write(leaf, nv);
-                tlb.Fill(Walker.Translate(p.Mm.Pgd, addr)!.Value);
+                    w = w with { Flags = w.Flags | (nv & ~v) };
+                }
+                tlb.Fill(w);
                 return true;
             }
             if (attempt > 0)

@@ -128,8 +128,10 @@ public sealed class PteRefcount() : Patch(
             {
                 if (!Qualifies(table))
                     continue;
-                foreach (ulong e in _k.Tables[table])
+                var entries = _k.Tables[table];
+                for (int x = entries.NextUsed(0); x < PageShifts.PTRS_PER_TABLE; x = entries.NextUsed(x + 1))
                 {
+                    ulong e = entries[x];
                     if (!pte_none(e) && !IsZeroPfn(e))
                     {
                         _k.Log.Warn("pte-refcount", $"WARNING: free_ptes: table pfn:{table:x5} of {p} at 0x{addr:x} qualified but maps pfn {pte_pfn(e):x}");
@@ -153,8 +155,10 @@ public sealed class PteRefcount() : Patch(
                     continue;
                 }
                 ulong mapped = 0, zero = 0;
-                foreach (ulong e in _k.Tables[table])
+                var entries = _k.Tables[table];
+                for (int x = entries.NextUsed(0); x < PageShifts.PTRS_PER_TABLE; x = entries.NextUsed(x + 1))
                 {
+                    ulong e = entries[x];
                     if (pte_none(e))
                         continue;
                     mapped++;

@@ -106,7 +106,7 @@ public sealed class RestoreLargePages : Patch
             RestorePudPage(pudTable, ui, addr);
         }
 
-        private void RestorePudPage(ulong[] pudTable, int ui, ulong addr)
+        private void RestorePudPage(PageTable pudTable, int ui, ulong addr)
         {
             bool restorePud = _k.Options.GbPages;
             var pmd = _k.Tables[pud_pfn(pudTable[ui])];
@@ -143,7 +143,7 @@ public sealed class RestoreLargePages : Patch
             }
         }
 
-        private void RestorePmdPage(ulong[] pmd, int mi, ulong addr)
+        private void RestorePmdPage(PageTable pmd, int mi, ulong addr)
         {
             long ptePfn = pmd_pfn(pmd[mi]);
             var pte = _k.Tables[ptePfn];

@@ -2,6 +2,7 @@ using KernelMm.Model.Diagnostics;
 using KernelMm.Model.Memory;
 using KernelMm.Model.Mm;
 using static KernelMm.Model.Paging.PageBits;
+using static KernelMm.Model.Paging.PageShifts;
 
 namespace KernelMm.Model.Checks;
 
@@ -132,8 +133,9 @@ internal sealed class TableWalk(Kernel k, FrameClaims claims, List<KernelWarning
                         ptes++;
                         if (!k.Tables.TryGet(pte, out var ptet))
                             continue;
-                        foreach (ulong e in ptet)
+                        for (int x = ptet.NextUsed(0); x < PTRS_PER_TABLE; x = ptet.NextUsed(x + 1))
                         {
+                            ulong e = ptet[x];
                             if (pte_none(e) || pte_special(e) || (e & _PAGE_PRESENT) == 0 && (e & _PAGE_PROTNONE) == 0)
                                 continue;
                             claims.Claim(pte_pfn(e), PageOwnerKind.UserAnon, $"anonymous memory of {who}");

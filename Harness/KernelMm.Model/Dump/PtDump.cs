@@ -92,7 +92,7 @@ public sealed class PtDump
         }
     }
 
-    private void WalkPud(ulong[] pud, ulong baseAddr)
+    private void WalkPud(PageTable pud, ulong baseAddr)
     {
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
@@ -111,12 +111,14 @@ public sealed class PtDump
         }
     }
 
-    private void WalkPmd(ulong[] pmd, ulong baseAddr)
+    private void WalkPmd(PageTable pmd, ulong baseAddr)
     {
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
             ulong addr = baseAddr + (ulong)i * PMD_SIZE;
             ulong e = pmd[i];
+            if (pmd_none(e) && SkipsNone(3, ref i, pmd, baseAddr, PMD_SIZE))
+                continue;
             if (pmd_none(e))
             {
                 NotePage(addr, 3, 0);
@@ -131,14 +133,35 @@ public sealed class PtDump
         }
     }
 
-    private void WalkPte(ulong[] pte, ulong baseAddr)
+    private void WalkPte(PageTable pte, ulong baseAddr)
     {
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
             ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
-            EffectiveProt(4, pte[i]);
-            NotePage(addr, 4, pte[i]);
+            ulong e = pte[i];
+            if (pte_none(e) && SkipsNone(4, ref i, pte, baseAddr, PAGE_SIZE))
+                continue;
+            EffectiveProt(4, e);
+            NotePage(addr, 4, e);
         }
+    }
+
+    /// <summary>
+    /// A run of none entries from <paramref name="i"/> at <paramref name="level"/>, while the
+    /// open range is already none at that level and no marker starts inside the run, changes
+    /// nothing (NotePage returns at once for each, and a none PTE's effective prot is never
+    /// read): jump to the run's last entry. False when the run must be walked entry by entry.
+    /// </summary>
+    private bool SkipsNone(int level, ref int i, PageTable table, ulong baseAddr, ulong size)
+    {
+        if (_level != level || _currentProt != 0 || _effectiveProt != 0)
+            return false;
+        int next = table.NextUsed(i);
+        ulong lastAddr = baseAddr + (ulong)(next - 1) * size;
+        if (lastAddr >= _markers[_marker + 1].StartAddress)
+            return false;
+        i = next - 1;
+        return true;
     }
 
     private void EffectiveProt(int level, ulong val)

@@ -99,7 +99,7 @@ public sealed class Kaiser
         {
             var e = _k.Walker.LookupAddress(ShadowPgd, a);
             if (!e.IsNull && e.Level == PageLevel.PG_LEVEL_4K)
-                _k.Tables[e.TablePfn][e.Index] = 0;
+                _k.Walker.Write(e, 0);
         }
     }
 
@@ -128,7 +128,7 @@ public sealed class Kaiser
         return new EntryRef(pte_pfn(pmd[mi]), pte_index(addr), PageLevel.PG_LEVEL_4K);
     }
 
-    private bool Populate(ulong[] table, int index, ulong addr)
+    private bool Populate(PageTable table, int index, ulong addr)
     {
         if (!pgd_none(table[index]))
             return true;

@@ -163,12 +163,13 @@ public sealed partial class MmStruct
                 continue;
             }
             var ptes = _k.Tables[ptePfn];
-            for (; addr < pmdEnd; addr += PAGE_SIZE)
+            ulong tableBase = addr & PMD_MASK;
+            int last = pte_index(pmdEnd - 1);
+            // Only the entries that are not none have anything to zap.
+            for (int i = ptes.NextUsed(pte_index(addr)); i <= last; i = ptes.NextUsed(i + 1))
             {
-                int i = pte_index(addr);
+                addr = tableBase + ((ulong)i << PAGE_SHIFT);
                 ulong pte = ptes[i];
-                if (pte_none(pte))
-                    continue;
                 SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), 0);
                 if (pte_special(pte))
                 {
@@ -182,6 +183,7 @@ public sealed partial class MmStruct
                 AddRss(-1);
                 tlb.RemovePage(pfn, addr);
             }
+            addr = pmdEnd;
         }
     }
 

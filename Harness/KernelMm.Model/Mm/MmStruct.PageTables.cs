@@ -23,12 +23,12 @@ public sealed partial class MmStruct
             throw new KernelErrnoException("fork", Errno.ENOMEM, "pgd_alloc");
         Pgd = pfn;
         var pgd = _k.Tables.Create(pfn);
-        Array.Copy(_k.Tables[_k.InitTopPgt], KERNEL_PGD_BOUNDARY, pgd, KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
+        pgd.CopyFrom(_k.Tables[_k.InitTopPgt], KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
         if (order == 1)
         {
             ShadowPgd = pfn + 1;
             var shadow = _k.Tables.Create(ShadowPgd);
-            Array.Copy(_k.Tables[_k.Image.InitShadowPgtPfn], KERNEL_PGD_BOUNDARY, shadow, KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
+            shadow.CopyFrom(_k.Tables[_k.Image.InitShadowPgtPfn], KERNEL_PGD_BOUNDARY, KERNEL_PGD_BOUNDARY);
         }
     }
 
@@ -261,7 +261,7 @@ public sealed partial class MmStruct
         tlb.RemoveTable(pudPfn, start, PGDIR_SIZE);
     }
 
-    private void FreePmdRange(MmuGather tlb, ulong[] pud, int ui, ulong addr, ulong end, ulong floor, ulong ceiling)
+    private void FreePmdRange(MmuGather tlb, PageTable pud, int ui, ulong addr, ulong end, ulong floor, ulong ceiling)
     {
         long pmdPfn = pud_pfn(pud[ui]);
         var pmd = _k.Tables[pmdPfn];

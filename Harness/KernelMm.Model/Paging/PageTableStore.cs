@@ -3,34 +3,314 @@ namespace KernelMm.Model.Paging;
 /// <summary>
 /// The contents of the frames that hold page tables: 512 entries of 64 bits each. Only
 /// table frames have contents; the model keeps no data for other pages.
+/// <para>
+/// Tables are found from their pfn through a directory of 1024-frame chunks (as the memmap
+/// is kept), without hashing. A table starts sparse, keeping up to
+/// <see cref="SparseCapacity"/> non-none entries in index order in a slab shared by all
+/// tables, and becomes a plain 512-entry array once it needs more: the PTE tables of a
+/// sparsely touched address space (the 110 GiB VmPTE of the pte-refcount report) cost tens
+/// of host bytes each instead of 4 KiB. Every table also knows how many of its entries are
+/// not none, so walks skip empty stretches. None of this is visible through
+/// <see cref="PageTable"/>: an entry reads as what was last written to it.
+/// </para>
 /// </summary>
 public sealed class PageTableStore
 {
-    private readonly Dictionary<long, ulong[]> _tables = [];
+    /// <summary>Non-none entries a table keeps before it becomes a full array.</summary>
+    public const int SparseCapacity = 8;
+
+    private const int DirShift = 10;
+    private const int DirMask = (1 << DirShift) - 1;
+    internal const int SegShift = 9;
+    internal const int SegMask = (1 << SegShift) - 1;
+    private const int DensePoolLimit = 4096;
+
+    /// <summary>Table ids by pfn, per 1024-frame chunk (0: no table).</summary>
+    private int[]?[] _dir = [];
+
+    /// <summary>Table slots, 512 per segment; id 0 is never used.</summary>
+    private Segment[] _segs = [];
+    private int _nextId = 1;
+    private readonly Stack<int> _freeIds = new();
+    private readonly Stack<ulong[]> _densePool = new();
 
     /// <summary>Table frames that exist now.</summary>
-    public int Count => _tables.Count;
+    public int Count { get; private set; }
+
+    internal sealed class Segment
+    {
+        public readonly ulong[]?[] Dense = new ulong[]?[1 << SegShift];
+        public readonly ulong[] Values = new ulong[(1 << SegShift) * SparseCapacity];
+        public readonly ushort[] Index = new ushort[(1 << SegShift) * SparseCapacity];
+        /// <summary>Non-none entries of each table.</summary>
+        public readonly ushort[] Used = new ushort[1 << SegShift];
+        public readonly long[] Pfn = new long[1 << SegShift];
+    }
 
     /// <summary>The entries of the table in frame <paramref name="pfn"/>.</summary>
-    public ulong[] this[long pfn] => _tables.TryGetValue(pfn, out var t)
-        ? t
-        : throw new InvalidOperationException($"pfn {pfn:x} holds no page table");
+    public PageTable this[long pfn]
+    {
+        get
+        {
+            int id = IdOf(pfn);
+            return id != 0 ? new PageTable(this, id) : throw new InvalidOperationException($"pfn {pfn:x} holds no page table");
+        }
+    }
 
-    public bool IsTable(long pfn) => _tables.ContainsKey(pfn);
+    public bool IsTable(long pfn) => IdOf(pfn) != 0;
 
-    public bool TryGet(long pfn, out ulong[] entries) => _tables.TryGetValue(pfn, out entries!);
+    public bool TryGet(long pfn, out PageTable entries)
+    {
+        int id = IdOf(pfn);
+        entries = new PageTable(this, id);
+        return id != 0;
+    }
 
     /// <summary>Gives frame <paramref name="pfn"/> table contents (zeroed, as GFP_PGTABLE_* pages are) or, for a split, the caller fills them.</summary>
-    public ulong[] Create(long pfn)
+    public PageTable Create(long pfn)
     {
-        var t = new ulong[PageShifts.PTRS_PER_TABLE];
-        _tables.Add(pfn, t);
-        return t;
+        if (pfn < 0)
+            throw new ArgumentOutOfRangeException(nameof(pfn));
+        long chunk = pfn >> DirShift;
+        if (chunk >= _dir.Length)
+            Array.Resize(ref _dir, (int)Math.Max(chunk + 1, _dir.Length * 2L));
+        var ids = _dir[chunk] ??= new int[1 << DirShift];
+        if (ids[pfn & DirMask] != 0)
+            throw new ArgumentException($"pfn {pfn:x} holds a page table already", nameof(pfn));
+        int id = _freeIds.Count > 0 ? _freeIds.Pop() : NewId();
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        seg.Used[off] = 0;
+        seg.Dense[off] = null;
+        seg.Pfn[off] = pfn;
+        ids[pfn & DirMask] = id;
+        Count++;
+        return new PageTable(this, id);
+    }
+
+    private int NewId()
+    {
+        int id = _nextId++;
+        if ((id >> SegShift) >= _segs.Length)
+        {
+            Array.Resize(ref _segs, Math.Max(4, _segs.Length * 2));
+        }
+        _segs[id >> SegShift] ??= new Segment();
+        return id;
     }
 
     /// <summary>The frame stops being a table (its page goes back to the allocator).</summary>
-    public void Remove(long pfn) => _tables.Remove(pfn);
+    public void Remove(long pfn)
+    {
+        long chunk = pfn >> DirShift;
+        if ((ulong)chunk >= (ulong)_dir.Length || _dir[chunk] is not { } ids || ids[pfn & DirMask] == 0)
+            return;
+        int id = ids[pfn & DirMask];
+        ids[pfn & DirMask] = 0;
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is { } dense && _densePool.Count < DensePoolLimit)
+        {
+            Array.Clear(dense);
+            _densePool.Push(dense);
+        }
+        seg.Dense[off] = null;
+        seg.Used[off] = 0;
+        _freeIds.Push(id);
+        Count--;
+    }
 
     /// <summary>All table frames, in pfn order.</summary>
-    public IEnumerable<long> Frames() => _tables.Keys.Order();
+    public IEnumerable<long> Frames()
+    {
+        for (long chunk = 0; chunk < _dir.Length; chunk++)
+        {
+            if (_dir[chunk] is not { } ids)
+                continue;
+            for (int i = 0; i < ids.Length; i++)
+                if (ids[i] != 0)
+                    yield return (chunk << DirShift) + i;
+        }
+    }
+
+    internal int IdOf(long pfn)
+    {
+        long chunk = pfn >> DirShift;
+        if ((ulong)chunk >= (ulong)_dir.Length)
+            return 0;
+        var ids = _dir[chunk];
+        return ids is null ? 0 : ids[pfn & DirMask];
+    }
+
+    internal long PfnOf(int id) => _segs[id >> SegShift].Pfn[id & SegMask];
+
+    internal int UsedOf(int id) => _segs[id >> SegShift].Used[id & SegMask];
+
+    internal ulong Read(int id, int index)
+    {
+        if ((uint)index >= PageShifts.PTRS_PER_TABLE)
+            throw new IndexOutOfRangeException();
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is { } dense)
+            return dense[index];
+        int n = seg.Used[off];
+        int b = off * SparseCapacity;
+        var idx = seg.Index;
+        for (int j = 0; j < n; j++)
+        {
+            int x = idx[b + j];
+            if (x == index)
+                return seg.Values[b + j];
+            if (x > index)
+                break;
+        }
+        return 0;
+    }
+
+    internal void Write(int id, int index, ulong value)
+    {
+        if ((uint)index >= PageShifts.PTRS_PER_TABLE)
+            throw new IndexOutOfRangeException();
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is { } dense)
+        {
+            ulong old = dense[index];
+            dense[index] = value;
+            if (old == 0)
+            {
+                if (value != 0)
+                    seg.Used[off]++;
+            }
+            else if (value == 0)
+            {
+                seg.Used[off]--;
+            }
+            return;
+        }
+        int n = seg.Used[off];
+        int b = off * SparseCapacity;
+        var idx = seg.Index;
+        var vals = seg.Values;
+        int j = 0;
+        while (j < n && idx[b + j] < index)
+            j++;
+        if (j < n && idx[b + j] == index)
+        {
+            if (value != 0)
+            {
+                vals[b + j] = value;
+                return;
+            }
+            // The entry becomes none: close the gap.
+            for (int m = j; m < n - 1; m++)
+            {
+                idx[b + m] = idx[b + m + 1];
+                vals[b + m] = vals[b + m + 1];
+            }
+            seg.Used[off] = (ushort)(n - 1);
+            return;
+        }
+        if (value == 0)
+            return;
+        if (n < SparseCapacity)
+        {
+            for (int m = n; m > j; m--)
+            {
+                idx[b + m] = idx[b + m - 1];
+                vals[b + m] = vals[b + m - 1];
+            }
+            idx[b + j] = (ushort)index;
+            vals[b + j] = value;
+            seg.Used[off] = (ushort)(n + 1);
+            return;
+        }
+        // Full: the table becomes a plain array.
+        var full = _densePool.Count > 0 ? _densePool.Pop() : new ulong[PageShifts.PTRS_PER_TABLE];
+        for (int m = 0; m < n; m++)
+            full[idx[b + m]] = vals[b + m];
+        full[index] = value;
+        seg.Dense[off] = full;
+        seg.Used[off] = (ushort)(n + 1);
+    }
+
+    /// <summary>The first index at or after <paramref name="from"/> whose entry is not none, or 512.</summary>
+    internal int NextUsed(int id, int from)
+    {
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (from < 0)
+            from = 0;
+        if (seg.Used[off] == 0 || from >= PageShifts.PTRS_PER_TABLE)
+            return PageShifts.PTRS_PER_TABLE;
+        if (seg.Dense[off] is { } dense)
+        {
+            int i = Array.FindIndex(dense, from, static v => v != 0);
+            return i < 0 ? PageShifts.PTRS_PER_TABLE : i;
+        }
+        int n = seg.Used[off];
+        int b = off * SparseCapacity;
+        for (int j = 0; j < n; j++)
+        {
+            int x = seg.Index[b + j];
+            if (x >= from)
+                return x;
+        }
+        return PageShifts.PTRS_PER_TABLE;
+    }
+}
+
+/// <summary>
+/// One page table's entries (the kernel's <c>pte_t *</c> to its first entry): read and
+/// written by index like the 512-entry array it models. A light handle into
+/// <see cref="PageTableStore"/>, valid while the frame holds the table.
+/// </summary>
+public readonly struct PageTable
+{
+    private readonly PageTableStore _store;
+    private readonly int _id;
+
+    internal PageTable(PageTableStore store, int id)
+    {
+        _store = store;
+        _id = id;
+    }
+
+    /// <summary>PTRS_PER_PTE (and PMD, PUD, PGD): 512.</summary>
+    public int Length => PageShifts.PTRS_PER_TABLE;
+
+    /// <summary>The frame that holds the table.</summary>
+    public long Pfn => _store.PfnOf(_id);
+
+    /// <summary>Entries that are not none.</summary>
+    public int UsedEntries => _store.UsedOf(_id);
+
+    public ulong this[int index]
+    {
+        get => _store.Read(_id, index);
+        set => _store.Write(_id, index, value);
+    }
+
+    /// <summary>The first index at or after <paramref name="from"/> whose entry is not none, or 512: walks skip the none entries with it.</summary>
+    public int NextUsed(int from) => _store.NextUsed(_id, from);
+
+    /// <summary>Copies <paramref name="count"/> entries of <paramref name="source"/> from <paramref name="start"/> into the same slots here (as pgd_ctor's memcpy).</summary>
+    public void CopyFrom(PageTable source, int start, int count)
+    {
+        for (int i = start; i < start + count; i++)
+            this[i] = source[i];
+    }
+
+    /// <summary>All 512 entries in index order.</summary>
+    public Enumerator GetEnumerator() => new(this);
+
+    public struct Enumerator(PageTable table)
+    {
+        private int _i = -1;
+
+        public readonly ulong Current => table[_i];
+
+        public bool MoveNext() => ++_i < PageShifts.PTRS_PER_TABLE;
+    }
 }

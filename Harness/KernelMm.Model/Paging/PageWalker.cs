@@ -13,7 +13,11 @@ public sealed class PageWalker(PageTableStore tables)
 
     public ulong Read(EntryRef e) => Tables[e.TablePfn][e.Index];
 
-    public void Write(EntryRef e, ulong value) => Tables[e.TablePfn][e.Index] = value;
+    public void Write(EntryRef e, ulong value)
+    {
+        var table = Tables[e.TablePfn];
+        table[e.Index] = value;
+    }
 
     /// <summary>
     /// lookup_address_in_pgd: the entry that maps <paramref name="va"/> and its level. It
@@ -47,35 +51,54 @@ public sealed class PageWalker(PageTableStore tables)
     /// The hardware walk: the leaf translation of <paramref name="va"/>, with the effective
     /// permissions (RW and USER ANDed down the levels, NX ORed), or null if not present.
     /// </summary>
-    public Translation? Translate(long pgdPfn, ulong va)
+    public Translation? Translate(long pgdPfn, ulong va) =>
+        Walk(pgdPfn, va, out var t, out _) ? t : null;
+
+    /// <summary>
+    /// The hardware walk of <see cref="Translate"/>, also giving the leaf entry's slot (where
+    /// a fill sets ACCESSED and DIRTY). False, with <paramref name="t"/> and
+    /// <paramref name="leaf"/> undefined, when a level is not present.
+    /// </summary>
+    public bool Walk(long pgdPfn, ulong va, out Translation t, out EntryRef leaf)
     {
-        ulong[] table = Tables[pgdPfn];
+        PageTable table = Tables[pgdPfn];
         long tablePfn = pgdPfn;
         ulong eff = _PAGE_RW | _PAGE_USER;
         ulong nx = 0;
-        int[] shifts = [PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT];
         for (int level = 0; level < 4; level++)
         {
-            int shift = shifts[level];
-            ulong e = table[(int)((va >> shift) & 511)];
+            int shift = level switch { 0 => PGDIR_SHIFT, 1 => PUD_SHIFT, 2 => PMD_SHIFT, _ => PAGE_SHIFT };
+            int index = (int)((va >> shift) & 511);
+            ulong e = table[index];
             if ((e & _PAGE_PRESENT) == 0)
-                return null;
+                break;
             eff &= e | ~(_PAGE_RW | _PAGE_USER);
             nx |= e & _PAGE_NX;
-            bool leaf = level == 3 || (level > 0 && (e & _PAGE_PSE) != 0);
-            if (leaf)
+            bool isLeaf = level == 3 || (level > 0 && (e & _PAGE_PSE) != 0);
+            if (isLeaf)
             {
                 var pl = (PageLevel)(4 - level);
-                ulong flags = level == 3 ? pte_flags(e) : pgprot_large_2_4k(e & ~(level == 1 ? PHYSICAL_PUD_PAGE_MASK : PHYSICAL_PMD_PAGE_MASK));
-                long basePfn = level switch { 1 => pud_pfn(e), 2 => pmd_pfn(e), _ => pte_pfn(e) };
-                ulong size = page_level_size(pl);
-                ulong effective = (flags & ~(_PAGE_RW | _PAGE_USER | _PAGE_NX)) | (flags & eff & (_PAGE_RW | _PAGE_USER)) | nx;
-                return new Translation(va & ~(size - 1), pl, basePfn, effective, tablePfn);
+                leaf = new EntryRef(tablePfn, index, pl);
+                t = LeafTranslation(va, e, level, eff, nx, tablePfn);
+                return true;
             }
             tablePfn = pte_pfn(e);
             table = Tables[tablePfn];
         }
-        return null;
+        t = default;
+        leaf = EntryRef.None;
+        return false;
+    }
+
+    /// <summary>The translation a walk gives for leaf entry <paramref name="e"/> found at <paramref name="level"/> (0 pgd .. 3 pte), with the rights of the levels above.</summary>
+    internal static Translation LeafTranslation(ulong va, ulong e, int level, ulong eff, ulong nx, long tablePfn)
+    {
+        var pl = (PageLevel)(4 - level);
+        ulong flags = level == 3 ? pte_flags(e) : pgprot_large_2_4k(e & ~(level == 1 ? PHYSICAL_PUD_PAGE_MASK : PHYSICAL_PMD_PAGE_MASK));
+        long basePfn = level switch { 1 => pud_pfn(e), 2 => pmd_pfn(e), _ => pte_pfn(e) };
+        ulong size = page_level_size(pl);
+        ulong effective = (flags & ~(_PAGE_RW | _PAGE_USER | _PAGE_NX)) | (flags & eff & (_PAGE_RW | _PAGE_USER)) | nx;
+        return new Translation(va & ~(size - 1), pl, basePfn, effective, tablePfn);
     }
 
     /// <summary>

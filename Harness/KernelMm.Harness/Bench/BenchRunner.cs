@@ -1,0 +1,148 @@
+using KernelMm.Harness.Repo;
+
+namespace KernelMm.Harness.Bench;
+
+/// <summary>What <c>kmm bench</c> measures: groups of figures, and how many runs each median is of.</summary>
+/// <param name="Groups">The groups to run (see <see cref="BenchRunner.GroupNames"/>).</param>
+/// <param name="Runs">Runs per figure (the median is reported).</param>
+/// <param name="ScaleRuns">Runs of the scale case, which takes tens of seconds each.</param>
+public sealed record BenchOptions(IReadOnlySet<string> Groups, int Runs = 3, int ScaleRuns = 1);
+
+/// <summary>
+/// Runs the benchmark groups and gathers their figures in a fixed order, each the median
+/// of its runs: <c>model</c> (the anonymous-memory workload and set_memory), <c>host</c>
+/// (the same workload on this machine's kernel), <c>boot</c> (4 GiB and 1 TiB boots and the
+/// 1 TiB machine's host memory), <c>memory</c> (host bytes per touched emulated GiB),
+/// <c>suite</c> (kmm run cold and warm, one combination) and <c>scale</c> (the cover
+/// letter's production case).
+/// </summary>
+public sealed class BenchRunner(RepoLayout repo, IReadOnlyList<string> kmmCommand, Action<string>? progress = null)
+{
+    public static readonly string[] GroupNames = ["model", "host", "boot", "memory", "suite", "scale"];
+
+    /// <summary>Every group but <c>host</c>, which <c>--host</c> adds.</summary>
+    public static readonly string[] DefaultGroups = ["model", "boot", "memory", "suite", "scale"];
+
+    private readonly List<BenchFigure> _figures = [];
+    private readonly List<string> _notes = [];
+
+    /// <summary>Remarks worth a comment line: a suite that did not verify, the scale case's recorded sizes.</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    public IReadOnlyList<BenchFigure> Run(BenchOptions o)
+    {
+        _figures.Clear();
+        _notes.Clear();
+        int runs = Math.Max(1, o.Runs);
+        if (o.Groups.Contains("model"))
+            Model(runs);
+        if (o.Groups.Contains("host"))
+            Host(runs);
+        if (o.Groups.Contains("boot"))
+            Boot(runs);
+        if (o.Groups.Contains("memory"))
+            Memory(runs);
+        if (o.Groups.Contains("suite"))
+            Suite(runs);
+        if (o.Groups.Contains("scale"))
+            Scale(Math.Max(1, o.ScaleRuns));
+        return [.. _figures];
+    }
+
+    private void Add(string name, IReadOnlyList<double> values, string unit) =>
+        _figures.Add(new BenchFigure(name, BenchFigure.Median(values), unit, values.Count));
+
+    private void Model(int runs)
+    {
+        progress?.Invoke("model: 1 GiB of anonymous memory (write and read faults, MADV_DONTNEED, munmap)");
+        ModelBench.MeasureAnon(); // warm-up: the JIT, and the first boot's one-time costs
+        var r = Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureAnon()).ToList();
+        Add("model.write_faults_per_s", [.. r.Select(x => x.Pages / x.WriteFaults)], "faults/s");
+        Add("model.read_faults_per_s", [.. r.Select(x => x.Pages / x.ReadFaults)], "faults/s");
+        Add("model.dontneed_pages_per_s", [.. r.Select(x => x.Pages / x.DontNeed)], "pages/s");
+        Add("model.munmap_pages_per_s", [.. r.Select(x => x.Pages / x.Munmap)], "pages/s");
+        progress?.Invoke("model: set_memory_ro/rw splitting and restoring");
+        ModelBench.MeasureSetMemory(64);
+        Add("model.set_memory_calls_per_s", [.. Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureSetMemory())], "calls/s");
+    }
+
+    private void Host(int runs)
+    {
+        if (!HostKernel.Available)
+        {
+            _notes.Add("host figures need Linux: skipped");
+            return;
+        }
+        progress?.Invoke("host: the same workload on this machine's kernel");
+        HostKernel.Measure(64L << 20); // warm-up
+        var r = Enumerable.Range(0, runs).Select(_ => HostKernel.Measure(ModelBench.WorkloadBytes)).ToList();
+        Add("host.write_faults_per_s", [.. r.Select(x => x.Pages / x.WriteFaults)], "faults/s");
+        Add("host.read_faults_per_s", [.. r.Select(x => x.Pages / x.ReadFaults)], "faults/s");
+        Add("host.dontneed_pages_per_s", [.. r.Select(x => x.Pages / x.DontNeed)], "pages/s");
+        Add("host.munmap_pages_per_s", [.. r.Select(x => x.Pages / x.Munmap)], "pages/s");
+    }
+
+    private void Boot(int runs)
+    {
+        progress?.Invoke("boot: 4 GiB and 1 TiB machines");
+        ModelBench.MeasureBoot(4L << 30);
+        Add("boot_4g_ms", [.. Enumerable.Range(0, Math.Max(runs, 9)).Select(_ => ModelBench.MeasureBoot(4L << 30))], "ms");
+        ModelBench.MeasureBoot(1L << 40);
+        Add("boot_1t_ms", [.. Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureBoot(1L << 40))], "ms");
+        Add("boot_1t_host_mib", [.. Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureBootHeap(1L << 40) / (double)(1 << 20))], "MiB");
+    }
+
+    private void Memory(int runs)
+    {
+        progress?.Invoke("memory: host bytes per touched emulated GiB");
+        Add("host_bytes_per_emulated_gib", [.. Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureBytesPerTouchedGib())], "bytes");
+    }
+
+    private void Suite(int runs)
+    {
+        using var suite = new SuiteBench(repo, kmmCommand);
+        var cold = new List<double>();
+        var warm = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            progress?.Invoke($"suite: kmm run, cold ({i + 1} of {runs})");
+            cold.Add(suite.RunSuite(cold: true));
+            NoteProblem(suite);
+        }
+        for (int i = 0; i < runs; i++)
+        {
+            progress?.Invoke($"suite: kmm run, warm ({i + 1} of {runs})");
+            warm.Add(suite.RunSuite(cold: false));
+            NoteProblem(suite);
+        }
+        Add("suite_cold_s", cold, "s");
+        Add("suite_warm_s", warm, "s");
+        progress?.Invoke("suite: every combination in this process, one at a time");
+        var times = suite.CombinationTimes();
+        if (times.Count > 0)
+            Add("combination_median_ms", times, "ms");
+    }
+
+    private void NoteProblem(SuiteBench suite)
+    {
+        if (suite.LastProblem is { } p && !_notes.Contains(p))
+            _notes.Add(p);
+    }
+
+    private void Scale(int runs)
+    {
+        var seconds = new List<double>();
+        var gib = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            progress?.Invoke($"scale: {ScaleBench.ScenarioPath} ({i + 1} of {runs})");
+            var r = ScaleBench.Run(repo);
+            seconds.Add(r.Seconds);
+            gib.Add(r.PeakGib);
+            if (i == 0)
+                _notes.AddRange(r.Recorded.Select(l => "scale case: " + l));
+        }
+        Add("scale_case_s", seconds, "s");
+        Add("scale_case_host_gib", gib, "GiB");
+    }
+}
