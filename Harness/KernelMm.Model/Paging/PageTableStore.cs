@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KernelMm.Model.Paging;
 
 /// <summary>
@@ -50,6 +52,7 @@ public sealed class PageTableStore
     /// <summary>The entries of the table in frame <paramref name="pfn"/>.</summary>
     public PageTable this[long pfn]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             int id = IdOf(pfn);
@@ -133,6 +136,7 @@ public sealed class PageTableStore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int IdOf(long pfn)
     {
         long chunk = pfn >> DirShift;
@@ -146,6 +150,7 @@ public sealed class PageTableStore
 
     internal int UsedOf(int id) => _segs[id >> SegShift].Used[id & SegMask];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong Read(int id, int index)
     {
         if ((uint)index >= PageShifts.PTRS_PER_TABLE)
@@ -246,8 +251,8 @@ public sealed class PageTableStore
             return PageShifts.PTRS_PER_TABLE;
         if (seg.Dense[off] is { } dense)
         {
-            int i = Array.FindIndex(dense, from, static v => v != 0);
-            return i < 0 ? PageShifts.PTRS_PER_TABLE : i;
+            int i = dense.AsSpan(from).IndexOfAnyExcept(0UL);
+            return i < 0 ? PageShifts.PTRS_PER_TABLE : from + i;
         }
         int n = seg.Used[off];
         int b = off * SparseCapacity;
@@ -288,6 +293,7 @@ public readonly struct PageTable
 
     public ulong this[int index]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => _store.Read(_id, index);
         set => _store.Write(_id, index, value);
     }

@@ -73,6 +73,8 @@ public sealed class TlbSet
         int findings = 0;
         foreach (var cpu in _cpus)
         {
+            if (cpu.Count == 0)
+                continue;
             foreach (var e in cpu.Entries.OrderBy(e => e.Translation.VirtualBase).ThenBy(e => e.Translation.Level))
             {
                 var t = e.Translation;
@@ -108,6 +110,8 @@ public sealed class TlbSet
         int findings = 0;
         foreach (var cpu in _cpus)
         {
+            if (!cpu.AnyWalkedThrough(tablePfn))
+                continue;
             foreach (var e in cpu.Entries.Where(e => e.Translation.TablePfn == tablePfn).OrderBy(e => e.Translation.VirtualBase))
             {
                 findings++;
