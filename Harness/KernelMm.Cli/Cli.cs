@@ -12,6 +12,10 @@ internal static class Cli
         AcceptCommand.Create(),
         DiffCommand.Create(),
         ShowCommand.Create(),
+        BisectCommand.Create(),
+        CheckCommand.Create(),
+        CompareCommand.Create(),
+        ReportCommand.Create(),
         BenchCommand.Create(),
     };
 
@@ -23,7 +27,8 @@ internal static class Cli
             foreach (var e in parse.Errors)
                 Console.Error.WriteLine($"kmm: {e.Message}");
             Console.Error.WriteLine("kmm --help lists the commands");
-            return ExitCodes.Usage;
+            // git bisect run reads 1-127 as "bad": a mistyped `kmm check` must abort the bisection instead.
+            return parse.CommandResult.Command.Name == CheckCommand.Name ? (int)Harness.Bisect.CheckResult.Abort : ExitCodes.Usage;
         }
         return parse.Invoke();
     }

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using KernelMm.Cli.Output;
+using KernelMm.Harness.Review;
+using KernelMm.Harness.Snapshots;
+using Spectre.Console;
+
+namespace KernelMm.Cli.Commands;
+
+/// <summary>
+/// <c>kmm report [--markdown] [--against REV]</c>: the snapshots that changed (received against
+/// verified, or the working tree against a git revision), which outcomes and combinations, and
+/// the diffs, sized for a pull-request comment.
+/// </summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Scenario (or snapshot) files or folders (default: all).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var markdown = new Option<bool>("--markdown") { Description = "GitHub markdown for a PR comment (default: the same report as plain text with coloured diffs)." };
+        var against = new Option<string?>("--against") { Description = "Compare the working tree's verified snapshots with this git revision's (default: received against verified)." };
+        var maxDiffLines = new Option<int>("--max-diff-lines")
+        {
+            Description = "Lines of each scenario's diff shown (default 60).",
+            DefaultValueFactory = _ => 60,
+        };
+        var command = new Command("report", "Report the snapshots that changed, for review in a pull request.") { paths, markdown, against, maxDiffLines };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(markdown), r.GetValue(against), r.GetValue(maxDiffLines))));
+        return command;
+    }
+
+    private static int Execute(string[] paths, bool markdown, string? against, int maxDiffLines)
+    {
+        var ctx = CliContext.Create();
+        if (maxDiffLines < 0)
+            throw new UsageException("--max-diff-lines must not be negative");
+        SnapshotComparison comparison;
+        try
+        {
+            comparison = against is null
+                ? SnapshotSources.Pending(ctx.Store, ctx.Repo.Scope(paths))
+                : SnapshotSources.AgainstRevision(ctx.Repo.Root, ctx.Repo.SnapshotsDir, against, ctx.Repo.Scope(paths));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (markdown)
+        {
+            Console.Out.Write(ReviewReport.Markdown(comparison, maxDiffLines));
+            return ExitCodes.Ok;
+        }
+
+        var console = ConsoleFactory.Create(Console.Out);
+        var changes = comparison.Pairs.Select(ReviewReport.Analyze).ToList();
+        console.WriteLine($"compared {comparison.Description}: {SnapshotRenderer.Plural(changes.Count, "scenario")} changed");
+        foreach (var c in changes)
+        {
+            console.WriteLine();
+            console.WriteLine($"{c.Id}: {c.Status.ToString().ToLowerInvariant()}, outcomes {c.OldOutcomes} -> {c.NewOutcomes}"
+                + (c.ChangedFormula is { } f ? $", {c.ChangedCombinations.Count} of {c.Combinations} combinations changed: {f}" : ""));
+            foreach (var o in c.Outcomes.Where(o => o.Changed > 0 && c.Status == ChangeStatus.Changed))
+                console.WriteLine($"  outcome {o.Index}: {o.Formula} ({o.Changed} of {o.Combinations} changed{(o.IsNew ? ", new" : "")})");
+            var lines = c.Diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            DiffPrinter.Print(console, [.. lines.Take(maxDiffLines).Select(l => new DiffLine(Kind(l), l))]);
+            if (lines.Length > maxDiffLines)
+                console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static DiffLineKind Kind(string l) =>
+        l.StartsWith("--- ", StringComparison.Ordinal) || l.StartsWith("+++ ", StringComparison.Ordinal) ? DiffLineKind.FileHeader
+        : l.StartsWith("@@", StringComparison.Ordinal) ? DiffLineKind.HunkHeader
+        : l.StartsWith('-') ? DiffLineKind.Removed
+        : l.StartsWith('+') ? DiffLineKind.Added
+        : DiffLineKind.Context;
+}

@@ -1,0 +1,179 @@
+using System.Text;
+using KernelMm.Harness.Outcomes;
+using KernelMm.Harness.Snapshots;
+
+namespace KernelMm.Harness.Review;
+
+/// <summary>How a scenario's snapshot changed.</summary>
+public enum ChangeStatus { Changed, Added, Removed }
+
+/// <summary>One outcome of the new snapshot, and how many of its combinations changed state.</summary>
+/// <param name="Index">Its number in the new snapshot.</param>
+/// <param name="Formula">Its formula.</param>
+/// <param name="Combinations">Combinations it covers.</param>
+/// <param name="Changed">Of those, how many ended in a different state before.</param>
+/// <param name="IsNew">No outcome of the old snapshot had this formula.</param>
+public sealed record OutcomeChange(int Index, string Formula, int Combinations, int Changed, bool IsNew);
+
+/// <summary>One scenario whose snapshot changed: which outcomes and combinations, and the diff.</summary>
+/// <param name="Id">The scenario id.</param>
+/// <param name="Status">Changed, added or removed.</param>
+/// <param name="OldOutcomes">Outcomes before (0 when added).</param>
+/// <param name="NewOutcomes">Outcomes after (0 when removed).</param>
+/// <param name="Combinations">Combinations of the (new) series.</param>
+/// <param name="ChangedCombinations">Combinations whose state changed (all of them when the series changed).</param>
+/// <param name="ChangedFormula">The smallest formula selecting them (null when the series changed).</param>
+/// <param name="SeriesChange">"old ids -> new ids" when the series itself changed.</param>
+/// <param name="Outcomes">The new snapshot's outcomes, with what changed in each.</param>
+/// <param name="Gone">Formulas of old outcomes that are no outcome any more.</param>
+/// <param name="Diff">The unified diff, old to new.</param>
+public sealed record ScenarioChange(string Id, ChangeStatus Status, int OldOutcomes, int NewOutcomes, int Combinations,
+    IReadOnlyList<int> ChangedCombinations, string? ChangedFormula, string? SeriesChange, IReadOnlyList<OutcomeChange> Outcomes,
+    IReadOnlyList<string> Gone, string Diff);
+
+/// <summary>
+/// <c>kmm report</c>: for every scenario whose snapshot changed, which outcomes changed and for
+/// which combinations (read from the outcome formulas of both versions, combination by
+/// combination), and the diff; a summary table first. The markdown is sized for a pull-request
+/// comment: each diff is cut at <c>maxDiffLines</c>, and diffs stop once the comment nears
+/// <c>maxChars</c> (GitHub takes 65,536).
+/// </summary>
+public static class ReviewReport
+{
+    public static ScenarioChange Analyze(SnapshotPair pair)
+    {
+        string diff = UnifiedDiff.Render(pair.Old ?? "", pair.New ?? "", pair.Old is null ? "/dev/null" : pair.OldName, pair.New is null ? "/dev/null" : pair.NewName);
+        var oldFile = pair.Old is null ? null : SnapshotFile.Parse(pair.Old);
+        var newFile = pair.New is null ? null : SnapshotFile.Parse(pair.New);
+        if (newFile is null)
+            return new ScenarioChange(pair.Id, ChangeStatus.Removed, oldFile!.Outcomes.Count, 0, oldFile.CombinationCount, [], null, null, [],
+                [.. oldFile.Outcomes.Select(o => o.Formula)], diff);
+        if (oldFile is null)
+            return new ScenarioChange(pair.Id, ChangeStatus.Added, 0, newFile.Outcomes.Count, newFile.CombinationCount,
+                [.. Enumerable.Range(0, newFile.CombinationCount)], null, null,
+                [.. newFile.Outcomes.Select(o => new OutcomeChange(o.Index, o.Formula, o.Count, o.Count, true))], [], diff);
+
+        int size = newFile.CombinationCount;
+        bool sameSeries = oldFile.Series.SequenceEqual(newFile.Series);
+        var oldStates = oldFile.StatesByCombination();
+        var newStates = newFile.StatesByCombination();
+        var changed = sameSeries
+            ? Enumerable.Range(0, size).Where(c => oldStates[c] != newStates[c]).ToList()
+            : [.. Enumerable.Range(0, size)];
+        var changedSet = changed.ToHashSet();
+        var oldFormulas = oldFile.Outcomes.Select(o => o.Formula).ToHashSet(StringComparer.Ordinal);
+        var outcomes = newFile.Outcomes.Select(o =>
+        {
+            var combos = newFile.Combinations(o.Formula) ?? [];
+            return new OutcomeChange(o.Index, o.Formula, o.Count, combos.Count(changedSet.Contains), !oldFormulas.Contains(o.Formula));
+        }).ToList();
+        var gone = oldFile.Outcomes.Select(o => o.Formula).Where(f => newFile.Outcomes.All(o => o.Formula != f)).ToList();
+        string? formula = sameSeries && changed.Count > 0 ? Formula.For(changed, newFile.Series) : null;
+        string? seriesChange = sameSeries ? null : $"{Ids(oldFile.Series)} -> {Ids(newFile.Series)}";
+        return new ScenarioChange(pair.Id, ChangeStatus.Changed, oldFile.Outcomes.Count, newFile.Outcomes.Count, size, changed, formula,
+            seriesChange, outcomes, gone, diff);
+
+        static string Ids(IReadOnlyList<string> ids) => ids.Count == 0 ? "(no patches)" : string.Join(' ', ids);
+    }
+
+    /// <summary>The report in GitHub markdown.</summary>
+    /// <param name="comparison">What was compared.</param>
+    /// <param name="maxDiffLines">Lines of each diff shown.</param>
+    /// <param name="maxChars">Diffs stop once the report reaches this size.</param>
+    public static string Markdown(SnapshotComparison comparison, int maxDiffLines = 60, int maxChars = 60_000)
+    {
+        var changes = comparison.Pairs.Select(Analyze).ToList();
+        var sb = new StringBuilder();
+        sb.Append("## kmm snapshot report\n\n");
+        sb.Append("Compared ").Append(comparison.Description).Append(": ");
+        if (changes.Count == 0)
+        {
+            sb.Append(comparison.Compared == 0 ? "nothing to compare.\n" : $"no snapshot changed ({Plural(comparison.Compared, "scenario")}).\n");
+            return sb.ToString();
+        }
+        sb.Append(Plural(changes.Count, "scenario")).Append(changes.Count == 1 ? " differs" : " differ");
+        if (comparison.Compared > changes.Count)
+            sb.Append(", ").Append(comparison.Compared - changes.Count).Append(" unchanged");
+        sb.Append(".\n\n");
+
+        sb.Append("| scenario | change | outcomes | changed combinations |\n");
+        sb.Append("|---|---|---|---|\n");
+        foreach (var c in changes)
+        {
+            string outcomes = c.Status switch
+            {
+                ChangeStatus.Added => $"{c.NewOutcomes} (new)",
+                ChangeStatus.Removed => $"{c.OldOutcomes} (removed)",
+                _ => $"{c.OldOutcomes} → {c.NewOutcomes}",
+            };
+            sb.Append("| `").Append(c.Id).Append("` | ").Append(Word(c.Status)).Append(" | ").Append(outcomes).Append(" | ")
+              .Append(Combinations(c)).Append(" |\n");
+        }
+
+        bool diffsStopped = false;
+        foreach (var c in changes)
+        {
+            sb.Append("\n### `").Append(c.Id).Append("`\n\n");
+            switch (c.Status)
+            {
+                case ChangeStatus.Removed:
+                    sb.Append("Snapshot removed (the scenario is gone); it had ").Append(Plural(c.OldOutcomes, "outcome")).Append(": ")
+                      .Append(string.Join(", ", c.Gone.Select(f => $"`{f}`"))).Append(".\n");
+                    continue;
+                case ChangeStatus.Added:
+                    sb.Append("New snapshot, ").Append(Plural(c.NewOutcomes, "outcome")).Append(" over ").Append(Plural(c.Combinations, "combination")).Append(":\n");
+                    foreach (var o in c.Outcomes)
+                        sb.Append("- outcome ").Append(o.Index).Append(": `").Append(o.Formula).Append("` (").Append(Plural(o.Combinations, "combination")).Append(")\n");
+                    continue;
+            }
+            if (c.SeriesChange is { } s)
+                sb.Append("The series changed: ").Append(s).Append(".\n\n");
+            else
+                sb.Append("Changed in ").Append(Combinations(c)).Append(".\n\n");
+            foreach (var o in c.Outcomes.Where(o => o.Changed > 0))
+            {
+                sb.Append("- outcome ").Append(o.Index).Append(" of ").Append(c.NewOutcomes).Append(": `").Append(o.Formula).Append("` (")
+                  .Append(Plural(o.Combinations, "combination")).Append("): ");
+                sb.Append(o.IsNew ? "new outcome" : o.Changed == o.Combinations ? "changed" : $"changed in {o.Changed} of them").Append('\n');
+            }
+            foreach (var g in c.Gone)
+                sb.Append("- no longer an outcome: `").Append(g).Append("`\n");
+            int unchanged = c.Outcomes.Count(o => o.Changed == 0);
+            if (unchanged > 0)
+                sb.Append("- ").Append(unchanged).Append(unchanged == 1 ? " outcome" : " outcomes").Append(" unchanged\n");
+
+            var lines = c.Diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (diffsStopped || sb.Length > maxChars)
+            {
+                diffsStopped = true;
+                sb.Append("\n(diff left out to keep this comment short: `kmm diff` shows it)\n");
+                continue;
+            }
+            sb.Append("\n<details><summary>diff (").Append(Plural(lines.Length, "line")).Append(")</summary>\n\n```diff\n");
+            foreach (var l in lines.Take(maxDiffLines))
+                sb.Append(l.Replace("```", "'''")).Append('\n');
+            sb.Append("```\n");
+            if (lines.Length > maxDiffLines)
+                sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(c.Id).Append(".csx` shows them all\n");
+            sb.Append("\n</details>\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string Combinations(ScenarioChange c) => c.Status switch
+    {
+        ChangeStatus.Changed when c.ChangedFormula is { } f => $"{c.ChangedCombinations.Count} of {c.Combinations}: `{f}`",
+        ChangeStatus.Changed => $"all {c.Combinations} (the series changed)",
+        ChangeStatus.Added => $"all {c.Combinations}",
+        _ => "-",
+    };
+
+    private static string Word(ChangeStatus s) => s switch
+    {
+        ChangeStatus.Added => "new",
+        ChangeStatus.Removed => "removed",
+        _ => "changed",
+    };
+
+    private static string Plural(int n, string word) => SnapshotRenderer.Plural(n, word);
+}
