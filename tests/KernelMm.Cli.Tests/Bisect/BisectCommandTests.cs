@@ -115,6 +115,8 @@ public class BisectCommandTests
         Assert.That(report.ExitCode, Is.EqualTo(0), report.ToString());
         Assert.That(report.Out, Does.StartWith("## kmm snapshot report\n\nCompared received snapshots against the verified ones: 3 scenarios differ.\n"));
         Assert.That(report.Out, Does.Match(@"\n\| `ptes` \| new \| \d \(new\) \| all 32 \|\n"));
+        var plain = _clone.Kmm("report", "Scenarios/two.csx");
+        Assert.That(plain.Out, Does.StartWith("compared received snapshots against the verified ones: 1 scenario changed\n\ntwo: added, outcomes 0 -> 2\n--- /dev/null\n"), plain.ToString());
         var against = _clone.Kmm("report", "--markdown", "--against", "HEAD");
         Assert.That(against.ExitCode, Is.EqualTo(2), "not a git work tree\n" + against);
     }
