@@ -71,12 +71,14 @@ public sealed class PteRefcount() : Patch(
 
         internal void Track(long table, ulong old, ulong now)
         {
-            if (!_refcount.ContainsKey(table))
+            // One lookup per PTE write: this runs on every fault and zap.
+            ref ulong r = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_refcount, table);
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref r))
                 return;
             if (now == 0)
-                TrackPteClear(table, old);
+                TrackPteClear(ref r, old);
             else
-                TrackPteSet(table, old, now);
+                TrackPteSet(ref r, old, now);
         }
 
         public ulong RefcountOf(long ptePfn) => _refcount.TryGetValue(ptePfn, out var r) ? r : 0;
@@ -84,9 +86,9 @@ public sealed class PteRefcount() : Patch(
         private bool IsZeroPfn(ulong pte) => pte_pfn(pte) == _k.ZeroPfn;
 
         /// <summary>track_pte_set: none to non-none counts a mapping (and a zero one); zero to non-zero drops the zero count.</summary>
-        private void TrackPteSet(long table, ulong old, ulong now)
+        private void TrackPteSet(ref ulong refcount, ulong old, ulong now)
         {
-            ulong r = _refcount[table];
+            ulong r = refcount;
             if (pte_none(old))
             {
                 r += 1;
@@ -97,18 +99,18 @@ public sealed class PteRefcount() : Patch(
             {
                 r -= 1UL << PTE_ZERO_SHIFT;
             }
-            _refcount[table] = r;
+            refcount = r;
         }
 
         /// <summary>track_pte_clear: a non-none entry goes; so does its zero count if it mapped the zero page.</summary>
-        private void TrackPteClear(long table, ulong old)
+        private void TrackPteClear(ref ulong refcount, ulong old)
         {
             if (pte_none(old))
                 return;
-            ulong r = _refcount[table] - 1;
+            ulong r = refcount - 1;
             if (IsZeroPfn(old))
                 r -= 1UL << PTE_ZERO_SHIFT;
-            _refcount[table] = r;
+            refcount = r;
         }
 
         /// <summary>A table qualifies when no entry is mapped or all 512 map the zero page.</summary>
@@ -124,7 +126,8 @@ public sealed class PteRefcount() : Patch(
             var p = _k.Processes.FirstOrDefault(x => x.Pid == pid);
             if (p is null)
                 return;
-            foreach (var (addr, table) in p.Mm.PteTablesInVmas().ToList())
+            // The walk reads each PMD as it goes: freeing the table just visited changes nothing ahead.
+            foreach (var (addr, table) in p.Mm.PteTablesInVmas())
             {
                 if (!Qualifies(table))
                     continue;

@@ -7,29 +7,69 @@ namespace KernelMm.Model.Checks;
 /// Who the kernel's structures say holds each frame, built by walking them (tables,
 /// mappings, stacks, vmalloc areas, caches). Two different holders of one frame is a
 /// double use; anonymous pages may be held by several mms (copy-on-write).
+/// Claims are kept in the order they were made, found by pfn through a directory of
+/// max-order chunks (a machine's worth of claims costs no hashing).
 /// </summary>
 internal sealed class FrameClaims(List<KernelWarning> findings)
 {
-    private readonly Dictionary<long, (PageOwnerKind Kind, string Who, int Count)> _claims = [];
+    private const int ChunkShift = PageFrames.ChunkShift;
+    private const int ChunkMask = PageFrames.ChunkPages - 1;
+
+    private readonly List<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> _claims = [];
+    // Slot + 1 of each claimed pfn, per chunk; pfns outside [0, 2^31) go to the dictionary.
+    private int[]?[] _slots = [];
+    private readonly Dictionary<long, int> _far = [];
 
     public int Count => _claims.Count;
 
     public void Claim(long pfn, PageOwnerKind kind, string who)
     {
-        if (_claims.TryGetValue(pfn, out var c))
+        int slot = SlotOf(pfn);
+        if (slot >= 0)
         {
+            var c = _claims[slot].Value;
             if (c.Kind == kind && kind == PageOwnerKind.UserAnon)
             {
-                _claims[pfn] = (kind, c.Who, c.Count + 1);
+                _claims[slot] = new(pfn, (kind, c.Who, c.Count + 1));
                 return;
             }
             findings.Add(new KernelWarning("double-use", $"pfn:{pfn:x5} is held as {c.Kind} by {c.Who} and as {kind} by {who}"));
             return;
         }
-        _claims[pfn] = (kind, who, 1);
+        _claims.Add(new(pfn, (kind, who, 1)));
+        SetSlot(pfn, _claims.Count - 1);
     }
 
-    public bool TryGet(long pfn, out (PageOwnerKind Kind, string Who, int Count) claim) => _claims.TryGetValue(pfn, out claim);
+    public bool TryGet(long pfn, out (PageOwnerKind Kind, string Who, int Count) claim)
+    {
+        int slot = SlotOf(pfn);
+        claim = slot >= 0 ? _claims[slot].Value : default;
+        return slot >= 0;
+    }
 
+    /// <summary>The claims, in the order they were made.</summary>
     public IEnumerable<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> All => _claims;
+
+    private int SlotOf(long pfn)
+    {
+        if ((ulong)pfn > int.MaxValue)
+            return _far.TryGetValue(pfn, out int s) ? s : -1;
+        long chunk = pfn >> ChunkShift;
+        if (chunk >= _slots.Length || _slots[chunk] is not { } slots)
+            return -1;
+        return slots[pfn & ChunkMask] - 1;
+    }
+
+    private void SetSlot(long pfn, int slot)
+    {
+        if ((ulong)pfn > int.MaxValue)
+        {
+            _far[pfn] = slot;
+            return;
+        }
+        long chunk = pfn >> ChunkShift;
+        if (chunk >= _slots.Length)
+            Array.Resize(ref _slots, (int)Math.Max(chunk + 1, _slots.Length * 2L));
+        (_slots[chunk] ??= new int[PageFrames.ChunkPages])[pfn & ChunkMask] = slot + 1;
+    }
 }

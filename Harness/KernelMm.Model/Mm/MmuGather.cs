@@ -7,7 +7,11 @@ namespace KernelMm.Model.Mm;
 /// </summary>
 internal sealed class MmuGather(Kernel k, MmStruct mm)
 {
-    private readonly List<long> _pages = [];
+    // Gathered pages in blocks of pfns (frames are below 2^31), growing to 16K pfns a
+    // block: a zap of hundreds of GiB gathers hundreds of millions of them.
+    private const int FirstBlockPages = 256, BlockPages = 1 << 14;
+    private readonly List<int[]> _pages = [];
+    private int _lastBlockUsed;
     private readonly List<long> _tables = [];
     private ulong _start = ulong.MaxValue, _end;
     private bool _freedTables;
@@ -15,7 +19,12 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     /// <summary>tlb_remove_page: a page whose mapping was zapped.</summary>
     public void RemovePage(long pfn, ulong addr)
     {
-        _pages.Add(pfn);
+        if (_pages.Count == 0 || _lastBlockUsed == _pages[^1].Length)
+        {
+            _pages.Add(new int[_pages.Count == 0 ? FirstBlockPages : Math.Min(BlockPages, _pages[^1].Length * 2)]);
+            _lastBlockUsed = 0;
+        }
+        _pages[^1][_lastBlockUsed++] = (int)pfn;
         TrackRange(addr, addr + 4096);
     }
 
@@ -56,9 +65,15 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
             k.Tables.Remove(pfn);
             k.PageTablePages.Free(pfn, batched: true);
         }
-        foreach (var pfn in _pages)
-            k.ReleasePage(pfn);
+        for (int b = 0; b < _pages.Count; b++)
+        {
+            var block = _pages[b];
+            int n = b == _pages.Count - 1 ? _lastBlockUsed : block.Length;
+            for (int i = 0; i < n; i++)
+                k.ReleasePage(block[i]);
+        }
         _pages.Clear();
+        _lastBlockUsed = 0;
         _tables.Clear();
         _start = ulong.MaxValue;
         _end = 0;

@@ -19,7 +19,7 @@ namespace KernelMm.Model.Paging;
 public sealed class PageTableStore
 {
     /// <summary>Non-none entries a table keeps before it becomes a full array.</summary>
-    public const int SparseCapacity = 8;
+    public const int SparseCapacity = 6;
 
     private const int DirShift = 10;
     private const int DirMask = (1 << DirShift) - 1;
@@ -46,7 +46,7 @@ public sealed class PageTableStore
         public readonly ushort[] Index = new ushort[(1 << SegShift) * SparseCapacity];
         /// <summary>Non-none entries of each table.</summary>
         public readonly ushort[] Used = new ushort[1 << SegShift];
-        public readonly long[] Pfn = new long[1 << SegShift];
+        public readonly int[] Pfn = new int[1 << SegShift]; // frames are below 2^31
     }
 
     /// <summary>The entries of the table in frame <paramref name="pfn"/>.</summary>
@@ -85,7 +85,7 @@ public sealed class PageTableStore
         int off = id & SegMask;
         seg.Used[off] = 0;
         seg.Dense[off] = null;
-        seg.Pfn[off] = pfn;
+        seg.Pfn[off] = (int)pfn;
         ids[pfn & DirMask] = id;
         Count++;
         return new PageTable(this, id);
