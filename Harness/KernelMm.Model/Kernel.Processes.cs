@@ -175,6 +175,7 @@ public sealed partial class Kernel
     internal bool VmEnoughMemory(long pages) => pages <= TotalRamPages;
 
     /// <summary>release_pages for one page: the last reference leaves the LRU, is uncharged (uncharge_list) and freed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void ReleasePage(long pfn)
     {
         if (!Buddy.PutPageTestzero(pfn))

@@ -213,6 +213,7 @@ public sealed class BuddyAllocator
     /// zone modifiers) that has a block of at least <paramref name="order"/>; -1 if none
     /// (the model has no watermarks, reclaim or OOM killer in this path).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public long AllocPages(int order, GfpFlags gfp, PageOwnerKind owner, int ownerId = 0)
     {
         if ((uint)order > MAX_ORDER)
@@ -358,6 +359,7 @@ public sealed class BuddyAllocator
     /// free_pages_check on every page of the block. A bad page is reported, the kernel
     /// tainted, and the block leaked, as bad_page() leaves it.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool FreePagesPrepare(long pfn, int order)
     {
         FreePagesPrepareHook?.Invoke(pfn, order);
@@ -416,6 +418,7 @@ public sealed class BuddyAllocator
     }
 
     /// <summary>__free_one_page: merge with free buddies up to MAX_ORDER, then queue the block.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void FreeOnePage(Zone zone, long pfn, int order, bool toTail)
     {
         zone.FreePages += 1L << order;

@@ -151,6 +151,7 @@ public sealed partial class MmStruct
     /// zap_pte_range over [start, end): each present entry is cleared; a normal page loses
     /// its mapping and its RSS count and goes to the gather (the zero page does neither).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void ZapRange(MmuGather tlb, ulong start, ulong end)
     {
         for (ulong addr = start; addr < end;)

@@ -47,6 +47,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     /// tlb_finish_mmu: flush, then release_pages on the gathered pages and tables
     /// (uncharge_list, then the buddy allocator).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Finish()
     {
         if (_end > _start && (k.Faults & Diagnostics.FaultInjection.SkipTlbFlush) == 0)
