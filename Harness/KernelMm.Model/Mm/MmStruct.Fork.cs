@@ -33,18 +33,9 @@ public sealed partial class MmStruct
     private bool CopyPageRange(MmStruct child, Vma v)
     {
         bool cow = (v.Flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE;
-        for (ulong addr = v.Start; addr < v.End; addr += PAGE_SIZE)
+        foreach (var (addr, entry, present) in PresentPtes(v.Start, v.End))
         {
-            long ptePfn = PteTableOf(addr);
-            if (ptePfn < 0)
-            {
-                addr = Math.Min(v.End, (addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
-                continue;
-            }
-            int i = pte_index(addr);
-            ulong pte = _k.Tables[ptePfn][i];
-            if (pte_none(pte))
-                continue;
+            ulong pte = present;
             var slot = child.PteAlloc(addr);
             if (slot is not { } s)
                 return false;
@@ -56,7 +47,7 @@ public sealed partial class MmStruct
                 if (cow && pte_write(pte))
                 {
                     pte &= ~_PAGE_RW;
-                    SetPte(new EntryRef(ptePfn, i, PageLevel.PG_LEVEL_4K), pte);
+                    SetPte(entry, pte);
                 }
                 child.AddRss(1);
             }

@@ -232,21 +232,11 @@ public sealed partial class MmStruct
     private void ChangeProtection(Vma v)
     {
         ulong newProt = v.PageProt;
-        for (ulong addr = v.Start; addr < v.End; addr += PAGE_SIZE)
+        foreach (var (_, slot, pte) in PresentPtes(v.Start, v.End))
         {
-            long ptePfn = PteTableOf(addr);
-            if (ptePfn < 0)
-            {
-                addr = ((addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
-                continue;
-            }
-            int i = pte_index(addr);
-            ulong pte = _k.Tables[ptePfn][i];
-            if (pte_none(pte))
-                continue;
             ulong modified = (pte & _PAGE_CHG_MASK) | (newProt & ~_PAGE_CHG_MASK);
             if (modified != pte)
-                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), modified);
+                SetPte(slot, modified);
         }
     }
 
@@ -291,17 +281,9 @@ public sealed partial class MmStruct
     /// <summary>madvise_free_pte_range: clear young and dirty, and take the page out of swap-backed memory (lazyfree).</summary>
     private void MadviseFree(MmuGather tlb, ulong start, ulong end)
     {
-        for (ulong addr = start; addr < end; addr += PAGE_SIZE)
+        foreach (var (addr, slot, pte) in PresentPtes(start, end))
         {
-            long ptePfn = PteTableOf(addr);
-            if (ptePfn < 0)
-            {
-                addr = Math.Min(end, (addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
-                continue;
-            }
-            int i = pte_index(addr);
-            ulong pte = _k.Tables[ptePfn][i];
-            if (pte_none(pte) || pte_special(pte))
+            if (pte_special(pte))
                 continue;
             long pfn = pte_pfn(pte);
             if (Frames.Peek(pfn).MapCount != 0)
@@ -316,7 +298,7 @@ public sealed partial class MmStruct
             ulong clean = pte & ~(_PAGE_ACCESSED | _PAGE_DIRTY);
             if (clean != pte)
             {
-                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), clean);
+                SetPte(slot, clean);
                 tlb.TrackRange(addr, addr + PAGE_SIZE);
             }
         }
@@ -332,17 +314,9 @@ public sealed partial class MmStruct
         var tlb = new MmuGather(_k, this);
         foreach (var v in _vmas)
         {
-            for (ulong addr = v.Start; addr < v.End; addr += PAGE_SIZE)
+            foreach (var (addr, slot, pte) in PresentPtes(v.Start, v.End))
             {
-                long ptePfn = PteTableOf(addr);
-                if (ptePfn < 0)
-                {
-                    addr = Math.Min(v.End, (addr & PMD_MASK) + PMD_SIZE) - PAGE_SIZE;
-                    continue;
-                }
-                int i = pte_index(addr);
-                ulong pte = _k.Tables[ptePfn][i];
-                if (pte_none(pte) || pte_special(pte))
+                if (pte_special(pte))
                     continue;
                 long pfn = pte_pfn(pte);
                 var page = Frames.Peek(pfn);
@@ -353,7 +327,7 @@ public sealed partial class MmStruct
                     Frames[pfn].Flags |= PageFlags.PG_swapbacked;
                     continue;
                 }
-                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), 0);
+                SetPte(slot, 0);
                 PageRemoveRmap(pfn);
                 AddRss(-1);
                 tlb.RemovePage(pfn, addr);

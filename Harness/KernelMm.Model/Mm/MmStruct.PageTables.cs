@@ -134,6 +134,29 @@ public sealed partial class MmStruct
         return new EntryRef(pmd_pfn(pmdt[mi]), pte_index(addr), PageLevel.PG_LEVEL_4K);
     }
 
+    /// <summary>
+    /// The entries of [start, end) that are not none, in address order, with their slots:
+    /// what each *_pte_range of mm/ visits. A missing PTE table skips its whole 2M. The
+    /// caller may rewrite the entry it was given.
+    /// </summary>
+    private IEnumerable<(ulong Addr, EntryRef Slot, ulong Pte)> PresentPtes(ulong start, ulong end)
+    {
+        for (ulong addr = start; addr < end;)
+        {
+            ulong pmdEnd = Math.Min((addr & PMD_MASK) + PMD_SIZE, end);
+            long ptePfn = PteTableOf(addr);
+            if (ptePfn >= 0)
+            {
+                var ptes = _k.Tables[ptePfn];
+                ulong tableBase = addr & PMD_MASK;
+                int last = pte_index(pmdEnd - 1);
+                for (int i = ptes.NextUsed(pte_index(addr)); i <= last; i = ptes.NextUsed(i + 1))
+                    yield return (tableBase + ((ulong)i << PAGE_SHIFT), new EntryRef(ptePfn, i, PageLevel.PG_LEVEL_4K), ptes[i]);
+            }
+            addr = pmdEnd;
+        }
+    }
+
     /// <summary>The PTE table frame that maps <paramref name="addr"/>, or -1 (no allocation).</summary>
     internal long PteTableOf(ulong addr)
     {
