@@ -203,10 +203,7 @@ public sealed partial class Kernel
     {
         Tlbs.CheckTableFree(pfn, Log, where);
         Tables.Remove(pfn);
-        if (Frames.Peek(pfn).OwnerKind == PageOwnerKind.CpaSplitTable)
-            Buddy.FreePages(pfn, 0); // split_large_page's own alloc_pages page
-        else
-            PageTablePages.Free(pfn, batched: false);
+        PageTablePages.Free(pfn, batched: false);
     }
 
     /// <summary>register_shrinker: a callback that frees what it can under pressure and returns the pages freed.</summary>

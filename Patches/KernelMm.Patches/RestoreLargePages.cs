@@ -103,23 +103,22 @@ public sealed class RestoreLargePages : Patch
             ulong pud = pudTable[ui];
             if (!pud_present(pud) || pud_large(pud))
                 return;
-            RestorePudPage(pudTable, ui, addr);
+            RestorePudPage(pudTable, ui);
         }
 
-        private void RestorePudPage(PageTable pudTable, int ui, ulong addr)
+        private void RestorePudPage(PageTable pudTable, int ui)
         {
             bool restorePud = _k.Options.GbPages;
             var pmd = _k.Tables[pud_pfn(pudTable[ui])];
             ulong first = pmd[0];
             if (pmd_present(first) && !pmd_large(first))
             {
-                RestorePmdPage(pmd, 0, addr);
+                RestorePmdPage(pmd, 0);
                 first = pmd[0];
             }
             if (!pmd_large(first) || (((ulong)pmd_pfn(first) << PAGE_SHIFT) & ~PUD_MASK) != 0)
                 restorePud = false;
-            ulong a = addr + PMD_SIZE;
-            for (int i = 1; i < PTRS_PER_TABLE; i++, a += PMD_SIZE)
+            for (int i = 1; i < PTRS_PER_TABLE; i++)
             {
                 ulong entry = pmd[i];
                 if (!pmd_present(entry))
@@ -129,7 +128,7 @@ public sealed class RestoreLargePages : Patch
                 }
                 if (!pmd_large(entry))
                 {
-                    RestorePmdPage(pmd, i, a);
+                    RestorePmdPage(pmd, i);
                     entry = pmd[i];
                 }
                 if (!pmd_large(entry) || pmd_flags(entry) != pmd_flags(first) || pmd_pfn(entry) - pmd_pfn(first) != i * PTRS_PER_TABLE)
@@ -143,7 +142,7 @@ public sealed class RestoreLargePages : Patch
             }
         }
 
-        private void RestorePmdPage(PageTable pmd, int mi, ulong addr)
+        private void RestorePmdPage(PageTable pmd, int mi)
         {
             long ptePfn = pmd_pfn(pmd[mi]);
             var pte = _k.Tables[ptePfn];
@@ -162,7 +161,6 @@ public sealed class RestoreLargePages : Patch
             pmd[mi] = pfn_pmd(pte_pfn(first), prot);
             _queued.Add(ptePfn);
             Restored2M++;
-            _ = addr;
         }
     }
 }

@@ -297,25 +297,20 @@ public sealed class BuddyAllocator
     {
         if (!_frames.PfnValid(pfn))
             throw new ArgumentOutOfRangeException(nameof(pfn));
-        var page = _frames.Peek(pfn);
-        if (page.IsBuddy || page.RefCount <= 0)
-        {
-            _log.Warn("double-free", $"page:{pfn:x5} refcount:0 freed again (order {order}): VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
-            return;
-        }
-        ref var p = ref _frames[pfn];
-        p.Link0--;
-        if (p.Link0 == 0)
+        if (DropReference(pfn, $"freed again (order {order})"))
             FreeThePages(pfn, order);
     }
 
     /// <summary>put_page_testzero: drop a reference; true when it was the last (the caller then frees).</summary>
-    public bool PutPageTestzero(long pfn)
+    public bool PutPageTestzero(long pfn) => DropReference(pfn, "put again");
+
+    /// <summary>One reference fewer; true at zero. A page with none left is the VM_BUG_ON_PAGE, recorded.</summary>
+    private bool DropReference(long pfn, string what)
     {
         var page = _frames.Peek(pfn);
         if (page.IsBuddy || page.RefCount <= 0)
         {
-            _log.Warn("double-free", $"page:{pfn:x5} refcount:0 put again: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+            _log.Warn("double-free", $"page:{pfn:x5} refcount:0 {what}: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
             return false;
         }
         return --_frames[pfn].Link0 == 0;

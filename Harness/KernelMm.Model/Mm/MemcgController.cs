@@ -48,11 +48,16 @@ public sealed class MemcgController(Kernel k)
     public long AllocKmemPages(GfpFlags gfp, int order, Memcg? memcg, PageOwnerKind owner, int ownerId)
     {
         long pfn = k.Buddy.AllocPages(order, gfp, owner, ownerId);
-        if (pfn < 0 || memcg is null)
-            return pfn;
+        if (pfn >= 0 && memcg is not null)
+            CommitKmemCharge(pfn, order, memcg);
+        return pfn;
+    }
+
+    /// <summary>The end of alloc_kmem_pages: the charge, then the seam (PageKmem with kmem-uncharge-free).</summary>
+    internal void CommitKmemCharge(long pfn, int order, Memcg memcg)
+    {
         ChargeKmem(pfn, order, memcg);
         AfterKmemCharge?.Invoke(pfn, order);
-        return pfn;
     }
 
     /// <summary>memcg_kmem_charge_pages: both counters, page-&gt;mem_cgroup, the stat of the page's kind.</summary>

@@ -105,7 +105,6 @@ public sealed partial class MmStruct
             v.AnonVma = _nextAnonVma++;
     }
 
-    private static ulong Ptes(Vma v) => v.PageProt;
 
     /// <summary>A user PTE's flag bits that survive pte_modify (_PAGE_CHG_MASK).</summary>
     internal const ulong _PAGE_CHG_MASK = PTE_PFN_MASK | _PAGE_PCD | _PAGE_PWT | _PAGE_SPECIAL | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFTW3 | _PAGE_SOFTW4;

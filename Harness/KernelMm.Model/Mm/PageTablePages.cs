@@ -59,10 +59,7 @@ public sealed class PageTablePages(Kernel k)
                 return -1;
         }
         if (memcg is not null && (gfp & GfpFlags.__GFP_ACCOUNT) != 0)
-        {
-            k.Memcgs.ChargeKmem(pfn, 0, memcg);
-            k.Memcgs.AfterKmemCharge?.Invoke(pfn, 0);
-        }
+            k.Memcgs.CommitKmemCharge(pfn, 0, memcg);
         if (Protected)
         {
             if (!(IsPreProtected?.Invoke(pfn) ?? false))
@@ -95,17 +92,13 @@ public sealed class PageTablePages(Kernel k)
         {
             // free_table uncharges for itself (PKS tables), whatever the kernel's free path does.
             k.Memcgs.UnchargeKmem(pfn, 0);
-            if (PutPage is { } cachePut)
+            // The cache takes back only what it handed out (PKS tables); it keeps them keyed.
+            if (PutPage is { } put)
             {
-                cachePut(pfn);
+                put(pfn);
                 return;
             }
             SetMemoryPks(pfn, 1, 0);
-        }
-        else if (PutPage is { } put)
-        {
-            put(pfn);
-            return;
         }
         if (batched)
             k.ReleasePage(pfn);

@@ -63,7 +63,7 @@ public sealed class KernelModule
             start = Math.Min(start, a);
             end = Math.Max(end, a + PAGE_SIZE);
         }
-        _k.Vmalloc.Vfree(Area.Addr, (area, pfn) =>
+        _k.Vmalloc.Vfree(Area.Addr, area =>
         {
             foreach (var p in area.Pages)
                 _k.Cpa.set_direct_map_noflush(_k.DirectMapAddress(p), 0, _PAGE_PRESENT | _PAGE_RW);

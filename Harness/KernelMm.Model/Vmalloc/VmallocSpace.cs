@@ -82,7 +82,7 @@ public sealed class VmallocSpace(Kernel k)
     public void Vfree(ulong addr) => Vfree(addr, null);
 
     /// <summary>vfree with a step between the unmap and the freeing of the pages (VM_FLUSH_RESET_PERMS's vm_remove_mappings).</summary>
-    internal void Vfree(ulong addr, Action<VmallocArea, long>? resetPerms)
+    internal void Vfree(ulong addr, Action<VmallocArea>? resetPerms)
     {
         if (!_areas.Remove(addr, out var area))
         {
@@ -97,7 +97,7 @@ public sealed class VmallocSpace(Kernel k)
         }
         k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
         k.FlushPoint("vfree");
-        resetPerms?.Invoke(area, 0);
+        resetPerms?.Invoke(area);
         foreach (var pfn in area.Pages)
             k.Buddy.FreePages(pfn, 0);
     }
