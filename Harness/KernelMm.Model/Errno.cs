@@ -8,6 +8,7 @@ public enum Errno
     ESRCH = 3,
     EFAULT = 14,
     ENOMEM = 12,
+    EACCES = 13,
     EBUSY = 16,
     EEXIST = 17,
     EINVAL = 22,

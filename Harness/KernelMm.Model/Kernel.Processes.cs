@@ -34,7 +34,15 @@ public sealed partial class Kernel
         CountOperation();
         var p = new Process(this, _nextPid++, name, memcg);
         _processes.Add(p);
-        p.SetupArgPages();
+        try
+        {
+            p.SetupArgPages();
+        }
+        catch (KernelErrnoException)
+        {
+            p.Exit(); // execve failed before the new image ran: the task goes away
+            throw;
+        }
         return p;
     }
 
@@ -46,7 +54,7 @@ public sealed partial class Kernel
         if (!parent.Mm.DupMmap(child.Mm))
         {
             child.Exit();
-            throw new KernelErrnoException("fork", Errno.ENOMEM, "copy_page_range");
+            throw new KernelErrnoException("fork", Errno.ENOMEM, "dup_mmap: the overcommit policy refused a VMA, or copy_page_range ran out of memory");
         }
         return child;
     }
@@ -171,8 +179,18 @@ public sealed partial class Kernel
         victim.Exit();
     }
 
-    /// <summary>__vm_enough_memory under OVERCOMMIT_GUESS: one mapping may not exceed RAM (there is no swap).</summary>
-    internal bool VmEnoughMemory(long pages) => pages <= TotalRamPages;
+    /// <summary>
+    /// __vm_enough_memory (mm/util.c): charges <paramref name="pages"/> to vm_committed_as if
+    /// the overcommit policy allows it; false (the caller's -ENOMEM) if not, with nothing charged.
+    /// </summary>
+    public bool __vm_enough_memory(MmStruct? mm, long pages, bool cap_sys_admin) => Overcommit.VmEnoughMemory(mm, pages, cap_sys_admin);
+
+    /// <summary>
+    /// security_vm_enough_memory_mm: cap_vm_enough_memory asks whether the task has
+    /// CAP_SYS_ADMIN; the model's tasks run as root (UID 0, as the OOM report prints), so
+    /// the admin reserve is not held back from them.
+    /// </summary>
+    public bool SecurityVmEnoughMemoryMm(MmStruct mm, long pages) => __vm_enough_memory(mm, pages, cap_sys_admin: true);
 
     /// <summary>release_pages for one page: the last reference leaves the LRU, is uncharged (uncharge_list) and freed.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -42,10 +42,12 @@ public sealed partial class Kernel
         Meminfo = new Meminfo(this);
         Memcgs = new MemcgController(this);
         PageTablePages = new PageTablePages(this);
+        Overcommit = new Overcommit(this);
         if (Options.Pti)
             Kaiser = new Kaiser(this);
         applyPatches?.Invoke(this);
         new KernelBoot(this).Boot();
+        Overcommit.InitReserves();
     }
 
     public BootOptions Options { get; }
@@ -68,6 +70,9 @@ public sealed partial class Kernel
     /// <summary>The source and sink of page-table pages (and the PKS page tables of protectPageTables).</summary>
     public PageTablePages PageTablePages { get; }
     public Sysctl Sysctl { get; } = new();
+
+    /// <summary>vm.overcommit_*, vm_committed_as and __vm_enough_memory.</summary>
+    public Overcommit Overcommit { get; }
 
     /// <summary>KAISER, when booted with pti; null otherwise.</summary>
     public Kaiser? Kaiser { get; }

@@ -27,11 +27,11 @@ public sealed class ScriptProcess
     /// <summary>/proc/PID/status memory lines in kB (<c>VmPTE</c>, <c>VmRSS</c>...).</summary>
     public Lookup Status { get; }
 
-    /// <summary>Anonymous private mmap; returns the address.</summary>
-    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null)
+    /// <summary>Anonymous private mmap; returns the address. <paramref name="at"/> alone is MAP_FIXED (replacing); <see cref="MapFlags"/> adds MAP_NORESERVE, MAP_POPULATE, MAP_LOCKED, MAP_FIXED_NOREPLACE.</summary>
+    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null, MapFlags flags = MapFlags.None)
     {
         Op("mmap");
-        return Model.Mmap(length, prot, at);
+        return Model.Mmap(length, prot, at, flags);
     }
 
     public void Munmap(ulong addr, long length)

@@ -18,6 +18,9 @@ public sealed partial class MmStruct
     {
         foreach (var v in _vmas)
         {
+            // dup_mmap charges each VM_ACCOUNT VMA again, asking for the parent's mm.
+            if ((v.Flags & VmFlags.VM_ACCOUNT) != 0 && !_k.SecurityVmEnoughMemoryMm(this, (long)(v.Length >> PAGE_SHIFT)))
+                return false;
             var cv = new Vma(v.Start, v.End, v.Flags) { AnonVma = v.AnonVma == 0 ? 0 : child._nextAnonVma++ };
             child._vmas.Add(cv);
             if (v.AnonVma == 0)
@@ -70,6 +73,8 @@ public sealed partial class MmStruct
             ZapRange(tlb, v.Start, v.End);
         FreePgtables(tlb, _vmas, 0, 0);
         tlb.Finish();
+        foreach (var v in _vmas)
+            UnaccountVma(v);
         _vmas.Clear();
         _k.DropMmFromTlbs(this);
         PgdFree();

@@ -11,20 +11,32 @@ public sealed partial class MmStruct
     private static ulong PageAlign(ulong len) => (len + PAGE_SIZE - 1) & PAGE_MASK;
 
     /// <summary>
-    /// do_mmap of MAP_PRIVATE|MAP_ANONYMOUS: placed top-down below mmap_base, or with
-    /// MAP_FIXED at <paramref name="at"/> (replacing what was there). Merges with an
-    /// adjacent VMA of the same flags.
+    /// do_mmap of MAP_PRIVATE|MAP_ANONYMOUS: placed top-down below mmap_base, or at
+    /// <paramref name="at"/> with MAP_FIXED (replacing what was there) or MAP_FIXED_NOREPLACE
+    /// (EEXIST if anything is there). mmap_region then charges a private writable mapping
+    /// to vm_committed_as (VM_ACCOUNT) unless MAP_NORESERVE made it VM_NORESERVE, merges it
+    /// with a neighbour of the same flags, and MAP_POPULATE / MAP_LOCKED prefault it
+    /// (mm_populate).
     /// </summary>
-    internal ulong Mmap(long length, Prot prot, ulong? at)
+    internal ulong Mmap(long length, Prot prot, ulong? at, MapFlags mapFlags = MapFlags.None)
     {
+        const MapFlags known = MapFlags.Locked | MapFlags.NoReserve | MapFlags.Populate | MapFlags.FixedNoReplace;
+        if ((mapFlags & ~known) != 0)
+            throw new KernelErrnoException("mmap", Errno.EINVAL, $"unknown flags 0x{(int)(mapFlags & ~known):x}");
         if (length <= 0)
             throw new KernelErrnoException("mmap", Errno.EINVAL, $"length {length}");
         ulong len = PageAlign((ulong)length);
         if (len == 0 || len > KernelLayout.TASK_SIZE_MAX)
             throw new KernelErrnoException("mmap", Errno.ENOMEM, $"length {length}");
+        bool noReplace = (mapFlags & MapFlags.FixedNoReplace) != 0;
+        if (noReplace && at is null)
+            throw new KernelErrnoException("mmap", Errno.EINVAL, "MapFlags.FixedNoReplace needs an address (at:)");
         var flags = VmPageProt.FromProt(prot);
-        if ((flags & VmFlags.VM_ACCOUNT) != 0 && !_k.VmEnoughMemory((long)(len >> PAGE_SHIFT)))
-            throw new KernelErrnoException("mmap", Errno.ENOMEM, $"{len >> 20} MiB is more than the overcommit heuristic allows");
+        // do_mmap: MAP_NORESERVE is honoured unless overcommit is never.
+        if ((mapFlags & MapFlags.NoReserve) != 0 && _k.Overcommit.Policy != OvercommitPolicy.OVERCOMMIT_NEVER)
+            flags |= VmFlags.VM_NORESERVE;
+        if ((mapFlags & MapFlags.Locked) != 0)
+            flags |= VmFlags.VM_LOCKED;
 
         ulong addr;
         if (at is { } fixedAddr)
@@ -34,14 +46,71 @@ public sealed partial class MmStruct
             if (fixedAddr < MMAP_MIN_ADDR || fixedAddr + len > KernelLayout.TASK_SIZE_MAX || fixedAddr + len < fixedAddr)
                 throw new KernelErrnoException("mmap", Errno.ENOMEM, $"0x{fixedAddr:x}+{len:x} is outside the user address space");
             addr = fixedAddr;
+            if (noReplace && FindVma(addr) is { } there && there.Start < addr + len)
+                throw new KernelErrnoException("mmap", Errno.EEXIST, $"MAP_FIXED_NOREPLACE: 0x{there.Start:x}-0x{there.End:x} is mapped");
+            // mmap_region: the old mappings go first (munmap_vma_range), then the charge.
             DoMunmap(addr, len);
         }
         else
         {
             addr = GetUnmappedAreaTopdown(len) ?? throw new KernelErrnoException("mmap", Errno.ENOMEM, $"no gap of {len >> 10} kB");
         }
+        if (AccountableMapping(flags))
+        {
+            if (!_k.SecurityVmEnoughMemoryMm(this, (long)(len >> PAGE_SHIFT)))
+                throw new KernelErrnoException("mmap", Errno.ENOMEM, $"{len >> 10} kB is more than the overcommit policy (vm.overcommit_memory={(int)_k.Overcommit.Policy}) allows");
+            flags |= VmFlags.VM_ACCOUNT;
+        }
         MmapRegion(addr, len, flags);
+        if ((flags & VmFlags.VM_LOCKED) != 0 || (mapFlags & MapFlags.Populate) != 0)
+            MmPopulate(addr, len);
         return addr;
+    }
+
+    /// <summary>accountable_mapping for anonymous memory: private, writable and not VM_NORESERVE.</summary>
+    private static bool AccountableMapping(VmFlags flags) =>
+        (flags & (VmFlags.VM_NORESERVE | VmFlags.VM_SHARED | VmFlags.VM_WRITE)) == VmFlags.VM_WRITE;
+
+    /// <summary>vm_unacct_memory of a VMA's pages if it is VM_ACCOUNT (remove_vma_list, exit_mmap).</summary>
+    private void UnaccountVma(Vma v)
+    {
+        if ((v.Flags & VmFlags.VM_ACCOUNT) != 0)
+            _k.Overcommit.VmUnacctMemory((long)(v.Length >> PAGE_SHIFT));
+    }
+
+    /// <summary>
+    /// __mm_populate over [start, start+len): populate_vma_page_range of each VMA that has
+    /// some access (get_user_pages faults without the TLB): a write fault per page of a
+    /// private writable VMA, else a read fault (the zero page). Faults count in pgfault and
+    /// min_flt; an out-of-memory fault ends that VMA's population (errors are ignored).
+    /// </summary>
+    internal void MmPopulate(ulong start, ulong len)
+    {
+        ulong end = start + len;
+        for (ulong a = start; a < end;)
+        {
+            var v = FindVma(a);
+            if (v is null || v.Start >= end)
+                return;
+            ulong s = Math.Max(a, v.Start), e = Math.Min(end, v.End);
+            a = e;
+            if ((v.Flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC)) == 0)
+                continue;
+            bool write = (v.Flags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED)) == VmFlags.VM_WRITE;
+            for (ulong p = s; p < e; p += PAGE_SIZE)
+            {
+                _k.CountOperation();
+                long table = PteTableOf(p);
+                if (table >= 0)
+                {
+                    ulong pte = _k.Tables[table][pte_index(p)];
+                    if (pte_present(pte) && (!write || pte_write(pte)))
+                        continue; // follow_page_mask finds it: no fault
+                }
+                if (!HandleMmFault(v, p, write))
+                    break;
+            }
+        }
     }
 
     /// <summary>arch_get_unmapped_area_topdown: the highest gap below mmap_base that fits.</summary>
@@ -61,8 +130,13 @@ public sealed partial class MmStruct
     }
 
     /// <summary>The stack VMA of execve (VM_GROWSDOWN; never merged).</summary>
-    internal void InsertStack(ulong start, ulong end) =>
+    /// <remarks>VM_STACK_FLAGS include VM_ACCOUNT: insert_vm_struct and the growth in setup_arg_pages charge its pages.</remarks>
+    internal void InsertStack(ulong start, ulong end)
+    {
+        if (!_k.SecurityVmEnoughMemoryMm(this, (long)((end - start) >> PAGE_SHIFT)))
+            throw new KernelErrnoException("execve", Errno.ENOMEM, "the stack is more than the overcommit policy allows");
         InsertVma(new Vma(start, end, VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC | VmFlags.VM_STACK | VmFlags.VM_ACCOUNT));
+    }
 
     /// <summary>mmap_region: a new VMA, or an extension of a neighbour with the same flags (vma_merge).</summary>
     private void MmapRegion(ulong addr, ulong len, VmFlags flags)
@@ -134,6 +208,8 @@ public sealed partial class MmStruct
         SplitAt(start);
         SplitAt(end);
         var detached = _vmas.Where(v => v.Start >= start && v.End <= end).ToList();
+        foreach (var v in detached)
+            UnaccountVma(v);
         int firstIndex = IndexOf(detached[0]);
         var prev = firstIndex > 0 ? _vmas[firstIndex - 1] : null;
         int lastIndex = IndexOf(detached[^1]);
@@ -208,7 +284,8 @@ public sealed partial class MmStruct
         var newFlags = VmPageProt.FromProt(prot);
         foreach (var v in _vmas.Where(v => v.Start >= start && v.End <= end).ToList())
         {
-            v.Flags = newFlags | (v.Flags & VmFlags.VM_STACK);
+            // mprotect_fixup keeps the flags that are not protection bits (VM_ACCOUNT, VM_LOCKED...).
+            v.Flags = newFlags | (v.Flags & (VmFlags.VM_STACK | VmFlags.VM_ACCOUNT | VmFlags.VM_NORESERVE | VmFlags.VM_LOCKED));
             ChangeProtection(v);
         }
         _k.FlushTlbMmRange(this, start, end);

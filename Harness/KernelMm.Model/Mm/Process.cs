@@ -83,11 +83,12 @@ public sealed class Process
         _k.Buddy.CurrentComm = Comm; // "Bad page state in process <comm>"
     }
 
-    /// <summary>mmap(NULL or <paramref name="at"/> with MAP_FIXED, length, prot, MAP_PRIVATE|MAP_ANONYMOUS).</summary>
-    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null)
+    /// <summary>mmap(NULL or <paramref name="at"/> with MAP_FIXED, length, prot, MAP_PRIVATE|MAP_ANONYMOUS|<paramref name="flags"/>).</summary>
+    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null, MapFlags flags = MapFlags.None)
     {
         CheckAlive("mmap");
-        return Mm.Mmap(length, prot, at);
+        _k.SwitchMm(Cpu, Mm);
+        return Mm.Mmap(length, prot, at, flags);
     }
 
     public void Munmap(ulong addr, long length)

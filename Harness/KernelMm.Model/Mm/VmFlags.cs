@@ -15,7 +15,9 @@ public enum VmFlags : uint
     VM_MAYWRITE = 0x20,
     VM_MAYEXEC = 0x40,
     VM_GROWSDOWN = 0x100,
+    VM_LOCKED = 0x2000,
     VM_ACCOUNT = 0x100000,
+    VM_NORESERVE = 0x200000,
     VM_STACK = VM_GROWSDOWN,
 }
 
@@ -34,13 +36,14 @@ public static class VmPageProt
         return prot;
     }
 
+    /// <summary>calc_vm_prot_bits and the VM_MAY* bits of do_mmap; VM_ACCOUNT is mmap_region's to add.</summary>
     public static VmFlags FromProt(Prot prot)
     {
         var f = VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC;
         if ((prot & Prot.Read) != 0)
             f |= VmFlags.VM_READ;
         if ((prot & Prot.Write) != 0)
-            f |= VmFlags.VM_WRITE | VmFlags.VM_ACCOUNT;
+            f |= VmFlags.VM_WRITE;
         if ((prot & Prot.Exec) != 0)
             f |= VmFlags.VM_EXEC;
         return f;

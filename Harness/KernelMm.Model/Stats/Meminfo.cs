@@ -17,6 +17,8 @@ public sealed class Meminfo(Kernel k)
         yield return ("AnonPages", k.VmStat[VmStatItem.NR_ANON_MAPPED] << 2);
         yield return ("KernelStack", k.VmStat[VmStatItem.NR_KERNEL_STACK_KB]);
         yield return ("PageTables", k.VmStat[VmStatItem.NR_PAGETABLE] << 2);
+        yield return ("CommitLimit", k.Overcommit.VmCommitLimit() << 2);
+        yield return ("Committed_AS", k.Overcommit.CommittedAs << 2);
         yield return ("VmallocTotal", (long)((KernelLayout.VMALLOC_END - KernelLayout.VMALLOC_START) >> 10));
         yield return ("VmallocUsed", k.Vmalloc.Areas.Sum(a => (long)a.Pages.Length) << 2);
         foreach (var l in k.DirectMap.Meminfo(k.Options.GbPages))

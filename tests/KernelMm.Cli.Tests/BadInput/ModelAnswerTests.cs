@@ -30,7 +30,7 @@ public class ModelAnswerTests
         Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
         Assert.That(r.ErrLines, Is.EqualTo(new[]
         {
-            "Scenarios/oom/overcommit.csx:3: KernelErrnoException: mmap: -ENOMEM (1024 MiB is more than the overcommit heuristic allows) " + AllCombinations,
+            "Scenarios/oom/overcommit.csx:3: KernelErrnoException: mmap: -ENOMEM (1048576 kB is more than the overcommit policy (vm.overcommit_memory=0) allows) " + AllCombinations,
         }), r.ToString());
         Assert.That(Directory.Exists(_clone.SnapshotsDir), Is.False);
     }

@@ -49,7 +49,7 @@ public class VmStatTests
         Assert.That(lines, Does.Contain("VmallocTotal:   34359738367 kB"));
         Assert.That(lines.Select(l => l[..l.IndexOf(':')]), Is.EqualTo(new[]
         {
-            "MemTotal", "MemFree", "AnonPages", "KernelStack", "PageTables", "VmallocTotal", "VmallocUsed", "DirectMap4k", "DirectMap2M", "DirectMap1G",
+            "MemTotal", "MemFree", "AnonPages", "KernelStack", "PageTables", "CommitLimit", "Committed_AS", "VmallocTotal", "VmallocUsed", "DirectMap4k", "DirectMap2M", "DirectMap1G",
         }));
     }
 
