@@ -18,14 +18,20 @@ public sealed class Combination
 
     public IEnumerable<IPatch> Enabled => Series.Patches.Where((_, i) => (Mask & (1 << i)) != 0);
 
-    /// <summary>Whether <paramref name="id"/> is applied; throws for an id the series does not have (a typo would otherwise read as "off").</summary>
+    /// <summary>
+    /// Whether <paramref name="id"/> is applied: false for a patch of another registered series
+    /// (a scenario runs under each series); throws for an id no series has (a typo would
+    /// otherwise read as "off").
+    /// </summary>
     public bool IsApplied(string id)
     {
         int i = Series.IndexOf(id);
+        if (i < 0 && Series.ElsewhereHas(id) is not null)
+            return false;
         if (i < 0)
             throw new ArgumentException(Series.Count == 0
                 ? $"no patch '{id}': the series is empty"
-                : $"no patch '{id}' in the series ({string.Join(", ", Series.Ids)})", nameof(id));
+                : $"no patch '{id}' in the {Series.Name} series ({string.Join(", ", Series.Ids)})", nameof(id));
         return (Mask & (1 << i)) != 0;
     }
 

@@ -5,7 +5,7 @@ namespace KernelMm.Patches;
 /// <summary>
 /// Base class for a patch file: the metadata as constructor arguments, the hooks in
 /// <see cref="Apply"/>. A new patch is one subclass in its own file plus one line in
-/// <see cref="UpstreamSeries"/>.
+/// <see cref="PostedSeries"/> (or <see cref="LandedSeries"/>).
 /// </summary>
 public abstract class Patch(string id, int order, string title, string posted, string changes) : IPatch
 {

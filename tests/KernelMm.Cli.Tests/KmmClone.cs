@@ -127,7 +127,7 @@ public sealed class KmmClone : IDisposable
     }
 }
 
-/// <summary>The files under a clone's Snapshots/ at one moment, to prove a command changed none of them.</summary>
+/// <summary>The files under a clone's Snapshots/ (and Snapshots-upstream/) at one moment, to prove a command changed none of them.</summary>
 public sealed class SnapshotFiles
 {
     private readonly Dictionary<string, byte[]> _files;
@@ -137,8 +137,9 @@ public sealed class SnapshotFiles
     public static SnapshotFiles Of(KmmClone clone)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        if (Directory.Exists(clone.SnapshotsDir))
-            foreach (var f in Directory.EnumerateFiles(clone.SnapshotsDir, "*", SearchOption.AllDirectories))
+        // Snapshots/ and every other series' Snapshots-NAME/.
+        foreach (var dir in Directory.EnumerateDirectories(clone.Root, "Snapshots*"))
+            foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
                 files[Path.GetRelativePath(clone.Root, f).Replace(Path.DirectorySeparatorChar, '/')] = File.ReadAllBytes(f);
         return new SnapshotFiles(files);
     }

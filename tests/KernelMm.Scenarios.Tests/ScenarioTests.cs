@@ -6,17 +6,23 @@ namespace KernelMm.Scenarios.Tests;
 /// One case per Scenarios/**/*.csx, named by its path (<c>Scenario("modules/module-churn")</c>):
 /// every combination of the series, grouped into outcomes and verified against its
 /// snapshot, exactly as <c>kmm run</c> does. Compiled inside this test host, which also
-/// keeps NUnit3TestAdapter's load contexts honest.
+/// keeps NUnit3TestAdapter's load contexts honest. <c>Upstream</c> runs each under the
+/// upstream series, against Snapshots-upstream/, as <c>kmm run --series upstream</c> does.
 /// </summary>
 public class ScenarioTests
 {
     public static IEnumerable<string> Scenarios() => Clone.Repo.Discover([]).Select(f => f.Name);
 
     [TestCaseSource(nameof(Scenarios))]
-    public void Scenario(string name)
+    public void Scenario(string name) => RunAndVerify(name, Patches.Series.Posted.Name);
+
+    [TestCaseSource(nameof(Scenarios))]
+    public void Upstream(string name) => RunAndVerify(name, Patches.Series.Landed.Name);
+
+    private static void RunAndVerify(string name, string series)
     {
         var file = Clone.Repo.Discover([Path.Combine(Clone.Repo.ScenariosDir, name + ".csx")]).Single();
-        var report = Clone.Runner.Run(file);
+        var report = Clone.RunnerFor(series).Run(file);
         TestContext.Out.WriteLine($"{file.DisplayPath}: {report.Combinations} combinations, {report.Outcomes.Count} outcomes, " +
             $"compile {report.CompileTime.TotalSeconds:0.00} s{(report.CompiledFromCache ? " (cached)" : "")}, run {report.RunTime.TotalSeconds:0.00} s");
         foreach (var o in report.Outcomes)

@@ -9,11 +9,10 @@ namespace KernelMm.Scenarios.Tests;
 public class SnapshotFileTests
 {
     public static IEnumerable<string> VerifiedFiles() =>
-        Directory.Exists(Clone.Repo.SnapshotsDir)
-            ? Directory.EnumerateFiles(Clone.Repo.SnapshotsDir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(Clone.Repo.Root, f).Replace(Path.DirectorySeparatorChar, '/'))
-                .Order(StringComparer.Ordinal)
-            : [];
+        Clone.Stores.Where(s => Directory.Exists(s.SnapshotsDir))
+            .SelectMany(s => Directory.EnumerateFiles(s.SnapshotsDir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories))
+            .Select(f => Path.GetRelativePath(Clone.Repo.Root, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal);
 
     [TestCaseSource(nameof(VerifiedFiles))]
     public void Text_rules(string snapshot)
@@ -25,7 +24,7 @@ public class SnapshotFileTests
     [Test]
     public void No_snapshot_is_an_orphan()
     {
-        var orphans = Clone.Store.FindOrphans();
+        var orphans = Clone.Stores.SelectMany(s => s.FindOrphans()).ToList();
         if (orphans.Count == 0)
             return;
         string list = string.Join("\n", orphans.Select(o => Clone.Display(o.Path)));

@@ -20,12 +20,18 @@ internal static class AcceptCommand
     private static int Execute(string[] paths)
     {
         var ctx = CliContext.Create();
-        var (accepted, removed) = ctx.Store.Accept(ctx.Repo.Scope(paths));
-        foreach (var id in accepted)
-            Console.WriteLine($"accepted {ctx.Display(ctx.Store.VerifiedPath(id))}");
-        foreach (var o in removed)
-            Console.WriteLine($"removed orphan {ctx.Display(o.Path)}");
-        if (accepted.Count == 0 && removed.Count == 0)
+        bool any = false;
+        // Every series' snapshots: a path under Scenarios/ covers them all, one under Snapshots-upstream/ only that series'.
+        foreach (var store in ctx.Stores)
+        {
+            var (accepted, removed) = store.Accept(ctx.Repo.Scope(paths, store.SnapshotsDir));
+            foreach (var id in accepted)
+                Console.WriteLine($"accepted {ctx.Display(store.VerifiedPath(id))}");
+            foreach (var o in removed)
+                Console.WriteLine($"removed orphan {ctx.Display(o.Path)}");
+            any |= accepted.Count > 0 || removed.Count > 0;
+        }
+        if (!any)
             Console.WriteLine("nothing to accept");
         return ExitCodes.Ok;
     }

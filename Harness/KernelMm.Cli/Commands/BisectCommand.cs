@@ -31,19 +31,20 @@ internal static class BisectCommand
         };
         var maxOps = new Option<long?>("--max-ops") { Description = "Operation budget per combination (default 20000000, or KMM_MAX_OPS)." };
         var timeout = new Option<double?>("--timeout") { Description = "Wall-clock limit per combination in seconds (default 60, or KMM_TIMEOUT)." };
+        var series = CliContext.SeriesOption(allowAll: false);
         var command = new Command("bisect", "Find the patch (series order) and the smallest patch sets that make a behaviour appear, and each patch's effects.")
         {
-            scenario, where, checkpoint, quick, maxCombinations, maxOps, timeout,
+            scenario, where, checkpoint, quick, maxCombinations, maxOps, timeout, series,
         };
         command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(where), r.GetValue(checkpoint),
-            new BisectOptions(r.GetValue(quick), r.GetValue(maxCombinations)), r.GetValue(maxOps), r.GetValue(timeout))));
+            new BisectOptions(r.GetValue(quick), r.GetValue(maxCombinations)), r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(series))));
         return command;
     }
 
-    private static int Execute(string path, string? where, string? checkpoint, BisectOptions options, long? maxOps, double? timeout)
+    private static int Execute(string path, string? where, string? checkpoint, BisectOptions options, long? maxOps, double? timeout, string? series)
     {
         var sw = Stopwatch.StartNew();
-        var ctx = CliContext.Create(maxOps, timeout);
+        var ctx = CliContext.Create(maxOps, timeout, series);
         if (options.MaxCombinations < 1)
             throw new UsageException("--max-combinations must be positive");
         var (condition, compiled, errors) = Prepare(ctx, path, where, checkpoint);

@@ -25,20 +25,21 @@ internal static class CheckCommand
             Description = "The behaviour (bad when it holds): a C# boolean expression over a checkpoint's state. Default: the state differs from the state with no patches applied.",
         };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Judge this checkpoint only (default: any checkpoint)." };
+        var series = CliContext.SeriesOption(allowAll: false);
         var command = new Command(Name, "Judge one combination for `git bisect run`: exit 0 good, 1 bad, 125 cannot test, 128 usage error.")
         {
-            scenario, patches, where, checkpoint,
+            scenario, patches, where, checkpoint, series,
         };
-        command.SetAction(r => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(where), r.GetValue(checkpoint)));
+        command.SetAction(r => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(where), r.GetValue(checkpoint), r.GetValue(series)));
         return command;
     }
 
-    private static int Execute(string path, string patches, string? where, string? checkpoint)
+    private static int Execute(string path, string patches, string? where, string? checkpoint, string? series)
     {
         CliContext ctx;
         try
         {
-            ctx = CliContext.Create();
+            ctx = CliContext.Create(series: series);
             if (where is not null && where.Trim().Length == 0)
                 throw new UsageException("--where needs an expression");
         }

@@ -24,19 +24,24 @@ internal static class DiffCommand
     {
         var ctx = CliContext.Create();
         var console = ConsoleFactory.Create(Console.Out);
-        var pending = ctx.Store.Pending(ctx.Repo.Scope(paths));
-        foreach (var id in pending)
+        int count = 0;
+        foreach (var store in ctx.Stores)
         {
-            string received = ctx.Store.ReadReceived(id) ?? "";
-            // Content against content: a BOM or CRLF in the verified file is said in words, not shown as every line changed.
-            if (ctx.Store.DescribeBrokenVerified(id, received) is { } broken)
-                Console.Out.WriteLine(broken); // plain: the console would wrap a long line
-            string verified = ctx.Store.ReadVerified(id) is { } v ? TextRules.Normalize(v) : "";
-            string oldName = File.Exists(ctx.Store.VerifiedPath(id)) ? ctx.Display(ctx.Store.VerifiedPath(id)) : "/dev/null";
-            DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(ctx.Store.ReceivedPath(id))));
+            var pending = store.Pending(ctx.Repo.Scope(paths, store.SnapshotsDir));
+            count += pending.Count;
+            foreach (var id in pending)
+            {
+                string received = store.ReadReceived(id) ?? "";
+                // Content against content: a BOM or CRLF in the verified file is said in words, not shown as every line changed.
+                if (store.DescribeBrokenVerified(id, received) is { } broken)
+                    Console.Out.WriteLine(broken); // plain: the console would wrap a long line
+                string verified = store.ReadVerified(id) is { } v ? TextRules.Normalize(v) : "";
+                string oldName = File.Exists(store.VerifiedPath(id)) ? ctx.Display(store.VerifiedPath(id)) : "/dev/null";
+                DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(store.ReceivedPath(id))));
+            }
         }
-        if (pending.Count == 0)
+        if (count == 0)
             console.WriteLine("no received snapshots");
-        return pending.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+        return count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
     }
 }

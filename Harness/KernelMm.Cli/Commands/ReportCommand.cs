@@ -40,9 +40,11 @@ internal static class ReportCommand
         SnapshotComparison comparison;
         try
         {
-            comparison = against is null
-                ? SnapshotSources.Pending(ctx.Store, ctx.Repo.Scope(paths))
-                : SnapshotSources.AgainstRevision(ctx.Repo.Root, ctx.Repo.SnapshotsDir, against, ctx.Repo.Scope(paths));
+            // Every series' snapshots, one comparison: the upstream series' ids carry their folder's series.
+            comparison = SnapshotSources.Combine([.. ctx.Stores.Select(store => against is null
+                ? SnapshotSources.Pending(store, ctx.Repo.Scope(paths, store.SnapshotsDir))
+                : SnapshotSources.AgainstRevision(ctx.Repo.Root, store.SnapshotsDir, against, ctx.Repo.Scope(paths, store.SnapshotsDir)))],
+                [.. Patches.Series.All.Select(s => s.Name)]);
         }
         catch (ArgumentException e)
         {

@@ -8,7 +8,11 @@ using Spectre.Console;
 
 namespace KernelMm.Cli.Commands;
 
-/// <summary><c>kmm run [paths]</c>: every scenario under every combination, verified.</summary>
+/// <summary>
+/// <c>kmm run [paths] [--series S]</c>: every scenario under every combination of each series
+/// (by default the posted one, then each other series whose snapshot folder the clone keeps:
+/// Snapshots-upstream/ here), each verified against its own series' snapshots.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -21,14 +25,16 @@ internal static class RunCommand
         var maxOps = new Option<long?>("--max-ops") { Description = "Operation budget per combination (default 20000000, or KMM_MAX_OPS)." };
         var timeout = new Option<double?>("--timeout") { Description = "Wall-clock limit per combination in seconds (default 60, or KMM_TIMEOUT)." };
         var shard = new Option<string?>("--shard") { Description = "Run shard I of N only (e.g. 1/4), for a CI matrix: the scenarios dealt out in turn; shard 1 also looks for orphans." };
-        var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout, shard };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(shard))));
+        var series = CliContext.SeriesOption(allowAll: true);
+        var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout, shard, series };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(shard), r.GetValue(series))));
         return command;
     }
 
-    private static int Execute(string[] paths, long? maxOps, double? timeout, string? shardSpec = null)
+    private static int Execute(string[] paths, long? maxOps, double? timeout, string? shardSpec = null, string? seriesSpec = null)
     {
         var ctx = CliContext.Create(maxOps, timeout);
+        var seriesList = seriesSpec is null ? ctx.KeptSeries() : CliContext.ParseSeries(seriesSpec, allowAll: true);
         var shard = Shard.All;
         try
         {
@@ -40,28 +46,30 @@ internal static class RunCommand
         }
         var files = shard.Select(ctx.Discover(paths));
         var console = ConsoleFactory.Create(Console.Out);
-        var runner = ctx.Runner();
+        var runners = seriesList.Select(ctx.Runner).ToList();
         var reports = new List<ScenarioReport>();
 
         if (files.Count == 0)
             console.WriteLine("no scenarios found");
         else if (ConsoleFactory.Redirected)
-            foreach (var f in files)
-                reports.Add(runner.Run(f));
+            foreach (var runner in runners)
+                foreach (var f in files)
+                    reports.Add(runner.Run(f));
         else
             console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(p =>
                 {
-                    var task = p.AddTask("combinations", maxValue: files.Count * (double)ctx.Series.CombinationCount);
-                    foreach (var f in files)
-                    {
-                        task.Description = Markup.Escape(f.DisplayPath);
-                        var report = runner.Run(f, _ => task.Increment(1));
-                        if (report.Status == ScenarioStatus.CompileError)
-                            task.Increment(ctx.Series.CombinationCount);
-                        reports.Add(report);
-                    }
+                    var task = p.AddTask("combinations", maxValue: files.Count * (double)seriesList.Sum(s => s.CombinationCount));
+                    foreach (var runner in runners)
+                        foreach (var f in files)
+                        {
+                            task.Description = Markup.Escape(runner.Series == Patches.Series.Posted ? f.DisplayPath : $"{f.DisplayPath} [{runner.Series.Name}]");
+                            var report = runner.Run(f, _ => task.Increment(1));
+                            if (report.Status == ScenarioStatus.CompileError)
+                                task.Increment(runner.Series.CombinationCount);
+                            reports.Add(report);
+                        }
                     task.Description = "done";
                 });
 
@@ -76,7 +84,10 @@ internal static class RunCommand
         foreach (var r in reports.Where(r => r.Status == ScenarioStatus.Ran))
             PrintOutcomes(console, r);
 
-        bool orphansFail = shard.ChecksOrphans && ReportOrphans(ctx, paths);
+        bool orphansFail = false;
+        if (shard.ChecksOrphans)
+            foreach (var series in seriesList)
+                orphansFail |= ReportOrphans(ctx, ctx.StoreFor(series), paths);
         if (reports.Any(r => r.Status is ScenarioStatus.Changed or ScenarioStatus.New))
             console.WriteLine(ctx.Policy.Mode == UpdateMode.No
                 ? "snapshots differ (KMM_UPDATE=no: nothing written)"
@@ -89,20 +100,20 @@ internal static class RunCommand
 
     private static void PrintOutcomes(IAnsiConsole console, ScenarioReport r)
     {
-        console.WriteLine($"{r.File.DisplayPath}: {SnapshotRenderer.Plural(r.Outcomes.Count, "outcome")}");
+        console.WriteLine($"{r.Label}: {SnapshotRenderer.Plural(r.Outcomes.Count, "outcome")}");
         for (int i = 0; i < r.Outcomes.Count; i++)
             console.WriteLine($"  outcome {i + 1} of {r.Outcomes.Count}: {r.Outcomes[i].Formula} ({SnapshotRenderer.Plural(r.Outcomes[i].Combinations.Count, "combination")})");
     }
 
     /// <summary>Lists orphan snapshots; returns whether they fail the run (in CI).</summary>
-    private static bool ReportOrphans(CliContext ctx, IReadOnlyList<string> paths)
+    private static bool ReportOrphans(CliContext ctx, Harness.Snapshots.SnapshotStore store, IReadOnlyList<string> paths)
     {
-        var scope = ctx.OrphanScope(paths);
+        var scope = ctx.OrphanScope(paths, store);
         if (scope is null)
             return false;
-        var orphans = ctx.Store.FindOrphans(scope);
+        var orphans = store.FindOrphans(scope);
         foreach (var o in orphans)
-            Console.Error.WriteLine($"{ctx.Display(o.Path)}: orphan snapshot: no {ctx.Display(ctx.Store.ScenarioPath(o.Id))}"
+            Console.Error.WriteLine($"{ctx.Display(o.Path)}: orphan snapshot: no {ctx.Display(store.ScenarioPath(o.Id))}"
                 + (ctx.Policy.OrphansFail
                     ? " (fails in CI: delete it, or run `kmm accept` to remove it, and commit)"
                     : " (`kmm accept` removes it)"));

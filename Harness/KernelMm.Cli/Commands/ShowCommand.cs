@@ -14,14 +14,15 @@ internal static class ShowCommand
             Description = "The combination: comma-separated patch ids, 'none' (the default) or 'all'.",
             DefaultValueFactory = _ => "none",
         };
-        var command = new Command("show", "Run one combination of a scenario and print its state.") { scenario, patches };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!)));
+        var series = CliContext.SeriesOption(allowAll: false);
+        var command = new Command("show", "Run one combination of a scenario and print its state.") { scenario, patches, series };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(series))));
         return command;
     }
 
-    private static int Execute(string path, string patches)
+    private static int Execute(string path, string patches, string? series)
     {
-        var ctx = CliContext.Create();
+        var ctx = CliContext.Create(series: series);
         if (!File.Exists(path))
             throw new UsageException($"no such scenario: {path}");
         var file = ctx.Repo.Describe(path);
@@ -44,7 +45,7 @@ internal static class ShowCommand
         }
         if (result.State is null)
         {
-            Console.Error.WriteLine($"{result.Failure} [patches: {combination.Label}]");
+            Console.Error.WriteLine($"{result.Failure} {Harness.Suite.ScenarioReport.Tag(combination)}");
             if (result.Failure?.ScriptStack is { Length: > 0 } stack)
                 Console.Error.Write(stack);
             return ExitCodes.Findings;

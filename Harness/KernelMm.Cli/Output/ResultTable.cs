@@ -19,7 +19,7 @@ internal static class ResultTable
         foreach (var r in reports)
         {
             table.AddRow(
-                Markup.Escape(r.File.DisplayPath),
+                Markup.Escape(r.Label),
                 r.Combinations.ToString(CultureInfo.InvariantCulture),
                 r.Outcomes.Count > 0 ? r.Outcomes.Count.ToString(CultureInfo.InvariantCulture) : "-",
                 Result(r),

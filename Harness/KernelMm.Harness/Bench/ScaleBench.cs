@@ -29,7 +29,7 @@ public static class ScaleBench
             throw new InvalidOperationException($"{ScenarioPath} does not compile: {string.Join("; ", compiled.Errors)}");
 
         var matrix = new MatrixRunner(new RunLimits(long.MaxValue, TimeSpan.FromMinutes(10)), p => p);
-        var combination = Series.Upstream.Parse("all");
+        var combination = Series.Posted.Parse("all");
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();

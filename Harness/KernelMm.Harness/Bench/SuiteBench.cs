@@ -60,7 +60,7 @@ public sealed class SuiteBench(RepoLayout repo, IReadOnlyList<string> kmm) : IDi
     public IReadOnlyList<double> CombinationTimes()
     {
         var layout = Scratch;
-        var runner = new SuiteRunner(Series.Upstream, new ScenarioCompiler(layout.CacheDir), store: null, RunLimits.Default, maxParallel: 1);
+        var runner = new SuiteRunner(Series.Posted, new ScenarioCompiler(layout.CacheDir), store: null, RunLimits.Default, maxParallel: 1);
         var times = new List<double>();
         foreach (var file in layout.Discover([]))
         {

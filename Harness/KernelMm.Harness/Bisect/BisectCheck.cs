@@ -73,7 +73,7 @@ public static class BisectCheck
 
         var session = BisectSession.For(compiled.Scenario!, series, condition, limits, Display);
         var j = session.Judge(combination.Mask);
-        string label = $"[patches: {combination.Label}]";
+        string label = Suite.ScenarioReport.Tag(combination);
         string note = condition is WhereCondition { NeverEvaluated: true } w
             ? $" (the expression read a missing name, which counts as not holding: {string.Join("; ", w.MissingNames)})"
             : "";

@@ -2,7 +2,8 @@ namespace KernelMm.Harness.Repo;
 
 /// <summary>
 /// Where things are in a clone: the root (the folder holding KernelMmHarness.sln),
-/// Scenarios/, Snapshots/ and the compile cache. Scenario paths given on the command line
+/// Scenarios/, Snapshots/ (the posted series' snapshots), Snapshots-NAME/ (another series',
+/// e.g. Snapshots-upstream/) and the compile cache. Scenario paths given on the command line
 /// are resolved against the current directory and described relative to the root.
 /// </summary>
 public sealed class RepoLayout
@@ -19,7 +20,16 @@ public sealed class RepoLayout
 
     public string Root { get; }
     public string ScenariosDir { get; }
+
+    /// <summary>The default (posted) series' snapshots.</summary>
     public string SnapshotsDir { get; }
+
+    /// <summary>
+    /// Where the snapshots of the series called <paramref name="series"/> live: Snapshots/ for
+    /// the posted series, Snapshots-NAME/ beside it for any other, each mirroring Scenarios/.
+    /// </summary>
+    public string SnapshotsDirFor(string series) =>
+        series == Patches.PostedSeries.Name ? SnapshotsDir : Path.Combine(Root, "Snapshots-" + series);
 
     /// <summary>Compiled scenarios (git-ignored).</summary>
     public string CacheDir { get; }
@@ -82,16 +92,24 @@ public sealed class RepoLayout
     /// folder under Scenarios/ or Snapshots/ covers everything below it, a file its own id,
     /// whether or not the scenario still exists; no paths cover everything.
     /// </summary>
-    public Func<string, bool> Scope(IReadOnlyList<string> paths)
+    public Func<string, bool> Scope(IReadOnlyList<string> paths) => Scope(paths, SnapshotsDir);
+
+    /// <summary>
+    /// <see cref="Scope(IReadOnlyList{string})"/> for the store in <paramref name="snapshotsDir"/>:
+    /// a path under Scenarios/ covers that id in every series' store, a path under one
+    /// series' snapshot folder only in that store.
+    /// </summary>
+    public Func<string, bool> Scope(IReadOnlyList<string> paths, string snapshotsDir)
     {
         if (paths.Count == 0)
             return _ => true;
+        snapshotsDir = Path.GetFullPath(snapshotsDir);
         var exact = new HashSet<string>(StringComparer.Ordinal);
         var prefixes = new List<string>();
         foreach (var p in paths)
         {
             string full = Path.GetFullPath(p).TrimEnd(Path.DirectorySeparatorChar);
-            string? baseDir = IsUnder(full, ScenariosDir) ? ScenariosDir : IsUnder(full, SnapshotsDir) ? SnapshotsDir : null;
+            string? baseDir = IsUnder(full, ScenariosDir) ? ScenariosDir : IsUnder(full, snapshotsDir) ? snapshotsDir : null;
             if (baseDir is null)
                 continue;
             string rel = full == baseDir ? "" : Slashes(Path.GetRelativePath(baseDir, full));

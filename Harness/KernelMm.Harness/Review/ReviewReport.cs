@@ -154,7 +154,7 @@ public static class ReviewReport
                 sb.Append(l.Replace("```", "'''")).Append('\n');
             sb.Append("```\n");
             if (lines.Length > maxDiffLines)
-                sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(c.Id).Append(".csx` shows them all\n");
+                sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(c.Id.Split(" [")[0]).Append(".csx` shows them all\n");
             sb.Append("\n</details>\n");
         }
         return sb.ToString();

@@ -68,6 +68,20 @@ public static class SnapshotSources
         return new SnapshotComparison($"the working tree's verified snapshots against {shortRev}", ids.Count, pairs);
     }
 
+    /// <summary>
+    /// One comparison of several series' stores (<paramref name="series"/>[i] names
+    /// <paramref name="parts"/>[i]; the first is the default series): the pairs of every other
+    /// series get their id suffixed with the series in brackets, so the report tells
+    /// <c>kmem/x</c> from <c>kmem/x [upstream]</c>.
+    /// </summary>
+    public static SnapshotComparison Combine(IReadOnlyList<SnapshotComparison> parts, IReadOnlyList<string> series)
+    {
+        if (parts.Count == 1)
+            return parts[0];
+        var pairs = parts.SelectMany((c, i) => i == 0 ? c.Pairs : c.Pairs.Select(p => p with { Id = $"{p.Id} [{series[i]}]" })).ToList();
+        return new SnapshotComparison(parts[0].Description, parts.Sum(c => c.Compared), pairs);
+    }
+
     private static string Git(string cwd, params string[] args)
     {
         var psi = new ProcessStartInfo("git")

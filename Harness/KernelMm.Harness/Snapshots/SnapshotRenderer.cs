@@ -31,7 +31,11 @@ public static class SnapshotRenderer
 
     /// <summary>One combination's state for <c>kmm show</c>: the same sections, headed by the combination.</summary>
     public static string RenderOne(string scenarioName, Combination combination, string state) =>
-        TextRules.Normalize($"scenario: {scenarioName}\npatches: {combination.Label}\n\n{state}");
+        TextRules.Normalize($"scenario: {scenarioName}\n{SeriesLine(combination)}patches: {combination.Label}\n\n{state}");
+
+    // The posted series is the default and says nothing; another names itself, since `none` of
+    // each is the same kernel but `pt-reclaim` is only in one.
+    private static string SeriesLine(Combination c) => c.Series == Series.Posted || !Series.All.Contains(c.Series) ? "" : $"series: {c.Series.Name}\n";
 
     public static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";
 }

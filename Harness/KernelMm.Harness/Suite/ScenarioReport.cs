@@ -20,6 +20,12 @@ public sealed record ScenarioReport(
     TimeSpan CompileTime,
     TimeSpan RunTime)
 {
+    /// <summary>The series the scenario ran under (<c>posted</c>, <c>upstream</c>).</summary>
+    public string Series { get; init; } = Patches.PostedSeries.Name;
+
+    /// <summary>The scenario's path, with the series in brackets unless it is the default one: what tables and messages name.</summary>
+    public string Label => Series == Patches.PostedSeries.Name || Patches.Series.All.All(s => s.Name != Series) ? File.DisplayPath : $"{File.DisplayPath} [{Series}]";
+
     /// <summary>Verified, updated, or (outside Scenarios/) ran; says nothing of findings.</summary>
     public bool Passed => Status is ScenarioStatus.Verified or ScenarioStatus.Updated or ScenarioStatus.Ran;
 
@@ -47,23 +53,27 @@ public sealed record ScenarioReport(
             yield return d.ToString();
         // The same exception in many combinations is one line, with the formula of where it happens.
         foreach (var g in Results.Where(r => r.Status == CombinationStatus.Threw).GroupBy(r => r.Failure!.ToString(), StringComparer.Ordinal))
-            yield return $"{g.Key} [patches: {g.First().Combination.Label}]{AlsoIn([.. g])}";
+            yield return $"{g.Key} {Tag(g.First().Combination)}{AlsoIn([.. g])}";
         foreach (var r in Results.Where(r => r.Status == CombinationStatus.Stopped))
-            yield return $"{r.Failure} [patches: {r.Combination.Label}]";
+            yield return $"{r.Failure} {Tag(r.Combination)}";
         if (UnreviewedFindings)
-            yield return $"{File.DisplayPath}: invariant violations in {Findings} combination(s): see the warnings sections";
+            yield return $"{Label}: invariant violations in {Findings} combination(s): see the warnings sections";
         int skipped = Results.Count(r => r.Status == CombinationStatus.NotStarted);
         if (skipped > 0)
-            yield return $"{File.DisplayPath}: {skipped} more combination(s) not started after a limit was hit";
+            yield return $"{Label}: {skipped} more combination(s) not started after a limit was hit";
         if (Verify is { Passed: false } v)
         {
             yield return v.Status == SnapshotStatus.New
-                ? $"{File.DisplayPath}: no verified snapshot ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})"
-                : $"{File.DisplayPath}: snapshot changed ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})";
+                ? $"{Label}: no verified snapshot ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})"
+                : $"{Label}: snapshot changed ({Rel(v.Received) ?? "nothing written: KMM_UPDATE=no"})";
             if (v.BrokenVerified is { } broken)
                 yield return broken;
         }
     }
+
+    /// <summary><c>[patches: a,b]</c>, naming the series too when it is a registered one other than the default (a test's own series says nothing).</summary>
+    public static string Tag(Patches.Combination c) =>
+        c.Series == Patches.Series.Posted || !Patches.Series.All.Contains(c.Series) ? $"[patches: {c.Label}]" : $"[series: {c.Series.Name}, patches: {c.Label}]";
 
     private string AlsoIn(IReadOnlyList<CombinationResult> same)
     {

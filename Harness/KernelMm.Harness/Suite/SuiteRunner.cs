@@ -28,13 +28,13 @@ public sealed class SuiteRunner(Series series, ScenarioCompiler compiler, Snapsh
         var compiled = compiler.Compile(file);
         if (!compiled.Succeeded)
             return new ScenarioReport(file, ScenarioStatus.CompileError, Series.CombinationCount, [], compiled.Errors, [], null, null,
-                false, compiled.Elapsed, TimeSpan.Zero);
+                false, compiled.Elapsed, TimeSpan.Zero) { Series = Series.Name };
 
         var sw = Stopwatch.StartNew();
         var results = _matrix.Run(compiled.Scenario!, Series, done);
         sw.Stop();
         ScenarioReport Report(ScenarioStatus status, IReadOnlyList<Outcome> outcomes, VerifyResult? verify, string? snapshot) =>
-            new(file, status, Series.CombinationCount, outcomes, [], results, verify, snapshot, compiled.FromCache, compiled.Elapsed, sw.Elapsed);
+            new(file, status, Series.CombinationCount, outcomes, [], results, verify, snapshot, compiled.FromCache, compiled.Elapsed, sw.Elapsed) { Series = Series.Name };
 
         if (results.Any(r => r.Status is CombinationStatus.Stopped or CombinationStatus.NotStarted))
             return Report(ScenarioStatus.Stopped, [], null, null);

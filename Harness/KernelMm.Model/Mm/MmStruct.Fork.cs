@@ -70,7 +70,7 @@ public sealed partial class MmStruct
         TornDown = true;
         var tlb = new MmuGather(_k, this);
         foreach (var v in _vmas)
-            ZapRange(tlb, v.Start, v.End);
+            ZapRange(tlb, v.Start, v.End, ZapCaller.ExitMmap);
         FreePgtables(tlb, _vmas, 0, 0);
         tlb.Finish();
         foreach (var v in _vmas)

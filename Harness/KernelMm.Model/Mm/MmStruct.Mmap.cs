@@ -218,18 +218,21 @@ public sealed partial class MmStruct
 
         var tlb = new MmuGather(_k, this);
         foreach (var v in detached)
-            ZapRange(tlb, v.Start, v.End);
+            ZapRange(tlb, v.Start, v.End, ZapCaller.Munmap);
         FreePgtables(tlb, detached, prev?.End ?? 0, next?.Start ?? 0);
         tlb.Finish();
     }
 
     /// <summary>
-    /// zap_pte_range over [start, end): each present entry is cleared; a normal page loses
-    /// its mapping and its RSS count and goes to the gather (the zero page does neither).
+    /// zap_pte_range over [start, end), one PTE table at a time: each present entry is
+    /// cleared; a normal page loses its mapping and its RSS count and goes to the gather (the
+    /// zero page does neither). After each table the <see cref="PageTableHooks.PteTableZapped"/>
+    /// seam may have the table freed into the same gather.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ZapRange(MmuGather tlb, ulong start, ulong end)
+    private void ZapRange(MmuGather tlb, ulong start, ulong end, ZapCaller caller)
     {
+        var zapped = _k.PageTableHooks.PteTableZapped;
         for (ulong addr = start; addr < end;)
         {
             ulong pmdEnd = Math.Min((addr & PMD_MASK) + PMD_SIZE, end);
@@ -260,8 +263,24 @@ public sealed partial class MmStruct
                 AddRss(-1);
                 tlb.RemovePage(pfn, addr);
             }
+            if (zapped is not null && zapped(this, new PteTableZap(caller, Math.Max(start, tableBase), pmdEnd, ptePfn, AnySkipped: false)))
+                FreePte(tlb, tableBase, ptePfn);
             addr = pmdEnd;
         }
+    }
+
+    /// <summary>
+    /// free_pte (mm/pt_reclaim.c) after the PMD entry of <paramref name="tableBase"/> is
+    /// cleared: the table goes to the zap's gather (pte_free_tlb, freed after the flush) and
+    /// leaves mm_pgtables_bytes at once (mm_dec_nr_ptes).
+    /// </summary>
+    private void FreePte(MmuGather tlb, ulong tableBase, long ptePfn)
+    {
+        var pud = _k.Tables[pte_pfn(_k.Tables[Pgd][pgd_index(tableBase)])];
+        var pmd = _k.Tables[pud_pfn(pud[pud_index(tableBase)])];
+        pmd[pmd_index(tableBase)] = 0;
+        UnlinkUserTable(ptePfn, Paging.PageLevel.PG_LEVEL_4K);
+        tlb.RemoveTable(ptePfn, tableBase, PMD_SIZE);
     }
 
     /// <summary>
@@ -345,7 +364,7 @@ public sealed partial class MmStruct
                 hole = true;
             ulong s = Math.Max(a, v.Start), e = Math.Min(end, v.End);
             if (advice == Advice.DontNeed)
-                ZapRange(tlb, s, e);
+                ZapRange(tlb, s, e, ZapCaller.MadviseDontneed);
             else
                 MadviseFree(tlb, s, e);
             a = e;

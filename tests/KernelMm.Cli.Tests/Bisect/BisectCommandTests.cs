@@ -44,7 +44,7 @@ public class BisectCommandTests
 
         var unknown = _clone.Kmm("check", "Scenarios/ptes.csx", "--patches", "not-yet-written", "--where", where);
         Assert.That(unknown.ExitCode, Is.EqualTo(125), unknown.ToString());
-        Assert.That(unknown.Err, Does.StartWith("cannot test: no patch 'not-yet-written' in the series"));
+        Assert.That(unknown.Err, Does.StartWith("cannot test: no patch 'not-yet-written' in the posted series"));
         Assert.That(_clone.Kmm("check", "Scenarios/missing.csx", "--where", where).ExitCode, Is.EqualTo(125));
         _clone.Write("Scenarios/throws.csx", "throw new InvalidOperationException(\"not at this revision\");\n");
         Assert.That(_clone.Kmm("check", "Scenarios/throws.csx").ExitCode, Is.EqualTo(125));

@@ -18,7 +18,7 @@ public class ScenarioBisectTests
 
     private static readonly ScenarioCompiler Compiler = new(Repo.CacheDir, p => Repo.Describe(p).DisplayPath);
 
-    private static IReadOnlyList<string> Ids => [.. Series.Upstream.Ids];
+    private static IReadOnlyList<string> Ids => [.. Series.Posted.Ids];
 
     internal static BisectSession Session(string scenario, string? where, string? checkpoint = null)
     {
@@ -36,7 +36,7 @@ public class ScenarioBisectTests
             Assert.That(expression, Is.Not.Null, string.Join("\n", errors));
             condition = new WhereCondition(expression!, checkpoint);
         }
-        return BisectSession.For(compiled.Scenario!, Series.Upstream, condition, RunLimits.Default, p => Repo.Describe(p).DisplayPath);
+        return BisectSession.For(compiled.Scenario!, Series.Posted, condition, RunLimits.Default, p => Repo.Describe(p).DisplayPath);
     }
 
     private static BisectReport Bisect(string scenario, string? where, string? checkpoint = null, BisectOptions? options = null)
@@ -46,12 +46,12 @@ public class ScenarioBisectTests
         return report;
     }
 
-    private static int Mask(params string[] ids) => ids.Aggregate(0, (m, id) => m | (1 << Series.Upstream.IndexOf(id)));
+    private static int Mask(params string[] ids) => ids.Aggregate(0, (m, id) => m | (1 << Series.Posted.IndexOf(id)));
 
     private static void AssertFirstBad(BisectReport r, string id)
     {
         Assert.That(r.Bisection.End, Is.EqualTo(BisectEnd.Found));
-        Assert.That(r.Bisection.FirstBad, Is.EqualTo(Series.Upstream.IndexOf(id) + 1), "first bad prefix");
+        Assert.That(r.Bisection.FirstBad, Is.EqualTo(Series.Posted.IndexOf(id) + 1), "first bad prefix");
     }
 
     private static void AssertOnlyCause(BisectReport r, params string[] ids)
@@ -93,7 +93,7 @@ public class ScenarioBisectTests
         AssertFirstBad(r, "grouped-pages");
         AssertOnlyCause(r, "grouped-pages");
         // restore-large-pages frees the split tables (MemFree +16 kB) only where grouped pages did not avoid the splits.
-        var pair = r.Effects!.Interactions.Single(i => i.A == Series.Upstream.IndexOf("grouped-pages") && i.B == Series.Upstream.IndexOf("restore-large-pages"));
+        var pair = r.Effects!.Interactions.Single(i => i.A == Series.Posted.IndexOf("grouped-pages") && i.B == Series.Posted.IndexOf("restore-large-pages"));
         var memFree = pair.Metrics.Single(m => m.Metric == "end: meminfo.MemFree");
         Assert.That((memFree.With, memFree.Without), Is.EqualTo((0.0, 16.0)));
     }

@@ -153,7 +153,7 @@ public class MatrixTests
     [Test]
     public void The_upstream_series_boots_its_combinations()
     {
-        var series = Series.Upstream;
+        var series = Series.Posted;
         Assert.That(series.CombinationCount, Is.EqualTo(1 << series.Count));
         Assert.That(series.Patches.Select(p => p.Order), Is.Ordered.Ascending);
         Assert.That(series.Patches, Has.All.Matches<IPatch>(p => p!.Title.Length > 0 && p.Posted.Length > 0 && p.Changes.Length > 0));
