@@ -1,0 +1,157 @@
+using System.Runtime.InteropServices;
+using static KernelMm.Harness.Oracle.HostLibc;
+
+namespace KernelMm.Harness.Oracle;
+
+/// <summary>
+/// The host side of one replay: the agent's code mapped executable, the 512 GiB window
+/// reserved in this process (so the runtime maps nothing there that an agent would
+/// inherit), and every agent started, all killed and reaped on <see cref="Dispose"/>.
+/// </summary>
+internal sealed unsafe class HostSession : IDisposable
+{
+    private readonly nint _code;
+    private readonly nuint _codeLen;
+    private readonly List<HostAgent> _agents = [];
+    private readonly List<HostLineage> _lineages = [];
+    private readonly List<int> _roots = [];
+    private bool _reserved;
+
+    public HostSession()
+    {
+        HostKernelProbe.RequireSupportedHost();
+        Window = AddressWindow.ChooseFree(HostProcFiles.Maps(Environment.ProcessId).Select(m => (m.Start, m.End)));
+        nint r = Mmap((nint)Window.HostBase, unchecked((nuint)AddressWindow.PgdirSize), PROT_NONE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (r != (nint)Window.HostBase)
+            throw new OracleHostException($"cannot reserve the replay window at 0x{Window.HostBase:x} (errno {Errno})");
+        _reserved = true;
+
+        var bytes = AgentCode.Bytes;
+        _codeLen = 4096;
+        _code = Mmap(0, _codeLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (_code == -1)
+            throw new OracleHostException($"mmap for the agent's code failed (errno {Errno})");
+        bytes.CopyTo(new Span<byte>((void*)_code, bytes.Length));
+        if (HostLibc.Mprotect(_code, _codeLen, PROT_READ | PROT_EXEC) != 0)
+            throw new OracleHostException($"mprotect(PROT_EXEC) of the agent's code failed (errno {Errno})");
+        ZeroPfn = FindZeroPfn();
+    }
+
+    public AddressWindow Window { get; }
+
+    /// <summary>The pfn of the shared zero page as pagemap shows it (0 when pagemap hides pfns: not root).</summary>
+    public long ZeroPfn { get; }
+
+    /// <summary>
+    /// A new agent with the model's freshly exec'd address space in the window: execve's
+    /// 132 KiB stack under STACK_TOP with its top page written, THP off for the whole
+    /// process (PR_SET_THP_DISABLE: the model has no THP, and unlike MADV_NOHUGEPAGE it
+    /// sets no VMA flag that would change merging).
+    /// </summary>
+    public HostAgent Spawn(ulong modelStackStart, ulong modelStackEnd)
+    {
+        var lineage = new HostLineage();
+        _lineages.Add(lineage);
+        var (cmdRd, cmdWr, resRd, resWr) = lineage.Root;
+        var fork = (delegate* unmanaged<long, long, long, long, long>)_code;
+        long pid = fork(cmdRd, resWr, cmdWr, resRd);
+        if (pid <= 0)
+            throw new OracleHostException($"fork failed (errno {-pid})");
+        _roots.Add((int)pid);
+        var agent = new HostAgent(this, lineage, (int)pid, cmdWr, resRd);
+        Track(agent);
+
+        agent.Nop();
+        Expect(agent.Syscall(SYS_munmap, (long)Window.HostBase, (long)AddressWindow.PgdirSize), "munmap of the window's reservation");
+        Expect(agent.Syscall(SYS_prctl, PR_SET_THP_DISABLE, 1), "prctl(PR_SET_THP_DISABLE)");
+        ulong start = Window.ToHost(modelStackStart);
+        long len = (long)(modelStackEnd - modelStackStart);
+        long got = agent.Syscall(SYS_mmap, (long)start, len, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED_NOREPLACE, -1, 0);
+        if (got != (long)start)
+            throw new OracleHostException($"mmap of the stack at 0x{start:x} failed ({got})");
+        agent.Touch(start + (ulong)len - 4096, start + (ulong)len, 4096, write: true);
+        agent.Nop();
+        return agent;
+    }
+
+    internal void Track(HostAgent agent) => _agents.Add(agent);
+
+    /// <summary>The agent's figures, read until two readings in a row agree.</summary>
+    public HostReading Read(HostAgent agent)
+    {
+        HostReading last = ReadOnce(agent);
+        for (int i = 0; i < 10; i++)
+        {
+            var next = ReadOnce(agent);
+            if (next.SameAs(last))
+                return next;
+            last = next;
+        }
+        return last;
+    }
+
+    private HostReading ReadOnce(HostAgent agent)
+    {
+        var status = HostProcFiles.Status(agent.Pid);
+        long minflt = HostProcFiles.MinFlt(agent.Pid);
+        var vmas = new List<(ulong Start, ulong End, string Perms)>();
+        long present = 0, zero = 0;
+        foreach (var (s, e, perms) in HostProcFiles.Maps(agent.Pid))
+        {
+            if (s >> AddressWindow.PgdirShift != (ulong)Window.HostSlot)
+                continue;
+            vmas.Add((Window.ToModel(s), Window.ToModel(e), perms));
+            var (p, z) = HostProcFiles.Pagemap(agent.Pid, s, e, ZeroPfn);
+            present += p;
+            zero += z;
+        }
+        return new HostReading(status, minflt, vmas, present, ZeroPfn > 0 ? zero : null);
+    }
+
+    private static void Expect(long result, string what)
+    {
+        if (result != 0)
+            throw new OracleHostException($"{what} failed (errno {-result})");
+    }
+
+    // A read fault on fresh anonymous memory maps the zero page: its pfn, as pagemap shows it.
+    private static long FindZeroPfn()
+    {
+        nint a = Mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (a == -1)
+            return 0;
+        try
+        {
+            _ = Marshal.ReadByte(a);
+            using var f = new FileStream("/proc/self/pagemap", FileMode.Open, FileAccess.Read);
+            var buf = new byte[8];
+            f.Position = (a >> 12) * 8;
+            f.ReadExactly(buf);
+            ulong e = BitConverter.ToUInt64(buf);
+            return (e & (1UL << 63)) != 0 ? (long)(e & ((1UL << 55) - 1)) : 0;
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+        finally { _ = Munmap(a, 4096); }
+    }
+
+    public void Dispose()
+    {
+        foreach (var a in _agents)
+            a.Kill();
+        int status;
+        foreach (int pid in _roots)
+            _ = Waitpid(pid, &status, 0);
+        _agents.Clear();
+        _roots.Clear();
+        foreach (var l in _lineages)
+            l.Dispose();
+        _lineages.Clear();
+        if (_reserved)
+            _ = Munmap((nint)Window.HostBase, unchecked((nuint)AddressWindow.PgdirSize));
+        _reserved = false;
+        _ = Munmap(_code, _codeLen);
+    }
+}
