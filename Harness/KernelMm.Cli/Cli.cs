@@ -17,6 +17,7 @@ internal static class Cli
         CompareCommand.Create(),
         ReportCommand.Create(),
         BenchCommand.Create(),
+        OracleCommand.Create(),
     };
 
     public static int Main(string[] args)

@@ -104,5 +104,9 @@ public sealed class KernelFacade
         }
     }
 
-    private void Op() => _run.Meter.Op();
+    private void Op([System.Runtime.CompilerServices.CallerMemberName] string call = "")
+    {
+        _run.Meter.Op();
+        _run.KernelCall($"Kernel.{call}");
+    }
 }

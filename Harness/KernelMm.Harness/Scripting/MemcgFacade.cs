@@ -11,6 +11,7 @@ public sealed class MemcgFacade
     public ScriptMemcg Create(string name)
     {
         _run.Meter.Op();
+        _run.KernelCall("Kernel.Memcg.Create");
         return new ScriptMemcg(_run, _run.Kernel.Memcgs.Create(name));
     }
 }

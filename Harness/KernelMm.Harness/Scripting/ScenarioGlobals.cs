@@ -37,7 +37,11 @@ public sealed class ScenarioGlobals
     {
         _run.Meter.Op();
         memcg?.CheckSameBoot("cgroup.procs");
-        return new ScriptProcess(_run, _run.Kernel.Spawn(name, memcg?.Model));
+        var p = _run.Kernel.Spawn(name, memcg?.Model);
+        _run.Trace?.Spawned(p);
+        if (memcg is not null)
+            _run.KernelCall($"{p.Pid}: Spawn into memory cgroup {memcg.Name}: the host process is in no such cgroup");
+        return new ScriptProcess(_run, p);
     }
 
     /// <summary>Captures the state now as a named section of the snapshot.</summary>

@@ -44,6 +44,12 @@ public sealed class ScenarioRun
 
     public IReadOnlyList<Checkpoint> Checkpoints => _checkpoints;
 
+    /// <summary>Set by <c>kmm oracle</c>: records the process calls to replay on the host, and the model's figures at each checkpoint.</summary>
+    public Oracle.ReplayTrace? Trace { get; set; }
+
+    /// <summary>A kernel-internal call: the oracle lists it as not replayed.</summary>
+    internal void KernelCall(string what) => Trace?.NotReplayedCall(what);
+
     /// <summary>Invariant violations over all checkpoints so far.</summary>
     public int Findings => _checkpoints.Sum(c => c.Findings);
 
@@ -53,6 +59,8 @@ public sealed class ScenarioRun
     /// <summary>Boots a fresh kernel with this combination's patches; the previous one (if any) is dropped.</summary>
     public Kernel Boot(BootOptions options)
     {
+        if (_kernel is not null)
+            Trace?.Rebooted();
         _kernel = Combination.Series.Boot(options, Combination);
         // The model counts its own operations (calls and touched pages): one huge call is stopped too.
         _kernel.OperationLimit = Limits.MaxOperations;
@@ -74,6 +82,7 @@ public sealed class ScenarioRun
     {
         var (state, findings) = StateCapture.Capture(Kernel, _recorded);
         _checkpoints.Add(new Checkpoint(name, state, findings));
+        Trace?.Checkpoint(name);
         _recorded.Clear();
         _opsAtCheckpoint = Meter.Operations;
     }

@@ -29,6 +29,7 @@ public sealed class ScriptModule
     public void Unload()
     {
         _run.Meter.Op();
+        _run.KernelCall("module.Unload");
         _run.CheckSameBoot(_kernel, "delete_module", Errno.ENOENT, "the module");
         Model.Unload();
     }

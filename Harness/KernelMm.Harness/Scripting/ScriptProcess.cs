@@ -1,4 +1,5 @@
 using KernelMm.Model;
+using KernelMm.Harness.Oracle;
 using KernelMm.Model.Mm;
 
 namespace KernelMm.Harness.Scripting;
@@ -31,43 +32,56 @@ public sealed class ScriptProcess
     public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null, MapFlags flags = MapFlags.None)
     {
         Op("mmap");
-        return Model.Mmap(length, prot, at, flags);
+        var call = new ReplayCall(ReplayKind.Mmap, Pid, $"{Pid}: Mmap({length}, {prot}{(at is { } a ? $", at: 0x{a:x}" : "")}{(flags != MapFlags.None ? $", {flags}" : "")})")
+        {
+            Addr = at ?? 0, Length = length, Arg = (long)prot,
+            Arg2 = (long)flags | (at is not null && (flags & MapFlags.FixedNoReplace) == 0 ? MAP_FIXED : 0),
+        };
+        return (ulong)Traced(call, () => (long)Model.Mmap(length, prot, at, flags));
     }
 
     public void Munmap(ulong addr, long length)
     {
         Op("munmap");
-        Model.Munmap(addr, length);
+        Traced(new ReplayCall(ReplayKind.Munmap, Pid, $"{Pid}: Munmap(0x{addr:x}, {length})") { Addr = addr, Length = length },
+            () => { Model.Munmap(addr, length); return 0; });
     }
 
     public void Mprotect(ulong addr, long length, Prot prot)
     {
         Op("mprotect");
-        Model.Mprotect(addr, length, prot);
+        Traced(new ReplayCall(ReplayKind.Mprotect, Pid, $"{Pid}: Mprotect(0x{addr:x}, {length}, {prot})") { Addr = addr, Length = length, Arg = (long)prot },
+            () => { Model.Mprotect(addr, length, prot); return 0; });
     }
 
     public void Madvise(ulong addr, long length, Advice advice)
     {
         Op("madvise");
-        Model.Madvise(addr, length, advice);
+        Traced(new ReplayCall(ReplayKind.Madvise, Pid, $"{Pid}: Madvise(0x{addr:x}, {length}, {advice})") { Addr = addr, Length = length, Arg = (long)advice },
+            () => { Model.Madvise(addr, length, advice); return 0; });
     }
 
     /// <summary>Accesses every <paramref name="stride"/> bytes of the range from user mode, faulting pages in.</summary>
     public void Touch(ulong addr, long length, Access access, long stride = 4096)
     {
         Op("touch");
-        Model.Touch(addr, length, access, stride);
+        Traced(new ReplayCall(ReplayKind.Touch, Pid, $"{Pid}: Touch(0x{addr:x}, {length}, {access}{(stride != 4096 ? $", stride: {stride}" : "")})")
+            { Addr = addr, Length = length, Arg2 = stride, Arg3 = access == Access.Write ? 1UL : 0UL },
+            () => { Model.Touch(addr, length, access, stride); return 0; });
     }
 
     public ScriptProcess Fork(string name)
     {
         Op("fork");
-        return new ScriptProcess(_run, Model.Fork(name));
+        var child = Model.Fork(name);
+        _run.Trace?.Forked(Model, child, _run.Kernel);
+        return new ScriptProcess(_run, child);
     }
 
     public void ModifyLdt(int entries)
     {
         Op("modify_ldt");
+        _run.KernelCall($"{Pid}: ModifyLdt({entries}): the LDT is not a user-space figure");
         Model.ModifyLdt(entries);
     }
 
@@ -75,9 +89,30 @@ public sealed class ScriptProcess
     {
         Op("exit");
         Model.Exit();
+        _run.Trace?.Exited(Model);
     }
 
     public override string ToString() => Model.ToString();
+
+    private const long MAP_FIXED = 0x10;
+
+    // Records the call for kmm oracle with the model's answer: its result, or the errno it failed with.
+    private long Traced(ReplayCall call, Func<long> model)
+    {
+        if (_run.Trace is not { } trace)
+            return model();
+        try
+        {
+            long result = model();
+            trace.Call(call with { Result = result });
+            return result;
+        }
+        catch (KernelErrnoException e)
+        {
+            trace.Call(call with { Failed = e.Errno });
+            throw;
+        }
+    }
 
     private void Op(string call)
     {

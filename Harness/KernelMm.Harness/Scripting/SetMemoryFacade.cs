@@ -7,20 +7,18 @@ public sealed class SetMemoryFacade
 
     internal SetMemoryFacade(ScenarioRun run) => _run = run;
 
-    private Model.Cpa.SetMemory S
+    private Model.Cpa.SetMemory S([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        get
-        {
-            _run.Meter.Op();
-            return _run.Kernel.SetMemory;
-        }
+        _run.Meter.Op();
+        _run.KernelCall($"Kernel.SetMemory.{call}");
+        return _run.Kernel.SetMemory;
     }
 
-    public void ReadOnly(ulong addr, long pages) => S.ReadOnly(addr, pages);
-    public void ReadWrite(ulong addr, long pages) => S.ReadWrite(addr, pages);
-    public void NoExec(ulong addr, long pages) => S.NoExec(addr, pages);
-    public void Exec(ulong addr, long pages) => S.Exec(addr, pages);
-    public void NotPresent(ulong addr, long pages) => S.NotPresent(addr, pages);
-    public void Present(ulong addr, long pages) => S.Present(addr, pages);
-    public void FourK(ulong addr, long pages) => S.FourK(addr, pages);
+    public void ReadOnly(ulong addr, long pages) => S().ReadOnly(addr, pages);
+    public void ReadWrite(ulong addr, long pages) => S().ReadWrite(addr, pages);
+    public void NoExec(ulong addr, long pages) => S().NoExec(addr, pages);
+    public void Exec(ulong addr, long pages) => S().Exec(addr, pages);
+    public void NotPresent(ulong addr, long pages) => S().NotPresent(addr, pages);
+    public void Present(ulong addr, long pages) => S().Present(addr, pages);
+    public void FourK(ulong addr, long pages) => S().FourK(addr, pages);
 }

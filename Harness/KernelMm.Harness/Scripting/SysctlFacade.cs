@@ -14,6 +14,7 @@ public sealed class SysctlFacade
     public bool Write(string name, long value)
     {
         _run.Meter.Op();
+        _run.KernelCall($"Kernel.Sysctl.Write(\"{name}\", {value})");
         return _run.Kernel.Sysctl.Write(name, value);
     }
 
