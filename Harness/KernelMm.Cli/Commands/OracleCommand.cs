@@ -50,7 +50,7 @@ internal static class OracleCommand
         }
         try
         {
-            var result = OracleRunner.Run(compiled.Scenario!, ctx.Limits, host => asked ?? Auto(ctx.Series, host));
+            var result = OracleRunner.Run(compiled.Scenario!, ctx.Limits, host => asked ?? OracleRunner.Auto(ctx.Series, host));
             Console.Out.Write(OracleReport.Render(result));
             return result.Agrees ? ExitCodes.Ok : ExitCodes.Findings;
         }
@@ -59,14 +59,5 @@ internal static class OracleCommand
             Console.Error.WriteLine($"kmm oracle: this host cannot run the replay: {e.Message}");
             return CannotRun;
         }
-    }
-
-    /// <summary>The series' patches this host kernel's behaviour corresponds to: pt-reclaim where it frees empty PTE tables.</summary>
-    internal static Combination Auto(Series series, HostKernelFacts host)
-    {
-        var ids = new List<string>();
-        if (host.PtReclaim && series.Ids.Contains("pt-reclaim"))
-            ids.Add("pt-reclaim");
-        return series.Parse(ids.Count == 0 ? "none" : string.Join(",", ids));
     }
 }

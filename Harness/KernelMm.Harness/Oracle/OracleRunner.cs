@@ -44,4 +44,16 @@ public static class OracleRunner
         int replayed = trace.Steps.OfType<CallStep>().Count(s => s.Call.Kind != ReplayKind.NotReplayed);
         return new OracleResult(scenario.File.Name, host, combination, rows, replayed, notReplayed, null);
     }
+
+    /// <summary>
+    /// <c>--patches auto</c>: the series' patches whose behaviour this host kernel has:
+    /// pt-reclaim where MADV_DONTNEED frees empty PTE tables (a series without it: none).
+    /// </summary>
+    public static Combination Auto(Series series, HostKernelFacts host)
+    {
+        var ids = new List<string>();
+        if (host.PtReclaim && series.Ids.Contains("pt-reclaim"))
+            ids.Add("pt-reclaim");
+        return series.Parse(ids.Count == 0 ? "none" : string.Join(",", ids));
+    }
 }
