@@ -29,7 +29,7 @@ public class OracleScenarioTests
         OracleResult result;
         try
         {
-            result = OracleRunner.Run(compiled.Scenario!, RunLimits.Default, host => OracleRunner.Auto(Series.Upstream, host));
+            result = OracleRunner.Run(compiled.Scenario!, RunLimits.Default, host => OracleRunner.Auto(null, host));
         }
         catch (OracleHostException e)
         {

@@ -6,7 +6,7 @@ using KernelMm.Patches;
 namespace KernelMm.Cli.Commands;
 
 /// <summary>
-/// <c>kmm oracle SCENARIO [--patches P|auto]</c>: the scenario's process calls replayed on
+/// <c>kmm oracle SCENARIO [--series S] [--patches P|auto]</c>: the scenario's process calls replayed on
 /// this machine's kernel, its figures beside the model's. Exit 0 when every figure agrees
 /// (or differs only by a declared difference of era), 1 when one differs, 125 when this
 /// host cannot run the replay, 2 for usage errors.
@@ -21,17 +21,18 @@ internal static class OracleCommand
         var scenario = new Argument<string>("scenario") { Description = "A scenario file." };
         var patches = new Option<string>("--patches")
         {
-            Description = "The combination: comma-separated patch ids, 'none', 'all', or 'auto' (what the host kernel corresponds to). Default: auto.",
+            Description = "The combination: comma-separated patch ids, 'none', 'all', or 'auto' (what the host kernel corresponds to: without --series, the series too). Default: auto.",
             DefaultValueFactory = _ => "auto",
         };
-        var command = new Command("oracle", "Replay a scenario's process calls on this machine's kernel and compare its figures with the model's.") { scenario, patches };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!)));
+        var series = CliContext.SeriesOption(allowAll: false);
+        var command = new Command("oracle", "Replay a scenario's process calls on this machine's kernel and compare its figures with the model's.") { scenario, patches, series };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(series))));
         return command;
     }
 
-    private static int Execute(string path, string patches)
+    private static int Execute(string path, string patches, string? seriesName)
     {
-        var ctx = CliContext.Create();
+        var ctx = CliContext.Create(series: seriesName);
         if (!File.Exists(path))
             throw new UsageException($"no such scenario: {path}");
         var file = ctx.Repo.Describe(path);
@@ -50,7 +51,7 @@ internal static class OracleCommand
         }
         try
         {
-            var result = OracleRunner.Run(compiled.Scenario!, ctx.Limits, host => asked ?? OracleRunner.Auto(ctx.Series, host));
+            var result = OracleRunner.Run(compiled.Scenario!, ctx.Limits, host => asked ?? OracleRunner.Auto(seriesName is null ? null : ctx.Series, host));
             Console.Out.Write(OracleReport.Render(result));
             return result.Agrees ? ExitCodes.Ok : ExitCodes.Findings;
         }

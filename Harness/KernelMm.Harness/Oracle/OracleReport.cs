@@ -16,7 +16,7 @@ public static class OracleReport
         sb.Append("kmm oracle ").Append(r.Scenario).Append('\n');
         foreach (string line in r.Host.Describe())
             sb.Append(line).Append('\n');
-        sb.Append($"model: patches {r.Combination.Label}\n");
+        sb.Append($"model: series {r.Combination.Series.Name}, patches {r.Combination.Label}\n");
         sb.Append($"replayed: {r.CallsReplayed} calls; not replayed: {(r.NotReplayed.Count == 0 ? "none" : r.NotReplayed.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
         foreach (string n in r.NotReplayed)
             sb.Append("  not replayed: ").Append(n).Append('\n');

@@ -46,11 +46,14 @@ public static class OracleRunner
     }
 
     /// <summary>
-    /// <c>--patches auto</c>: the series' patches whose behaviour this host kernel has:
-    /// pt-reclaim where MADV_DONTNEED frees empty PTE tables (a series without it: none).
+    /// <c>--patches auto</c>: the combination whose behaviour this host kernel has. Where
+    /// MADV_DONTNEED frees empty PTE tables that is the upstream series' pt-reclaim (when no
+    /// series was named, or the named one has it); otherwise the named series (or the posted
+    /// one) with no patches.
     /// </summary>
-    public static Combination Auto(Series series, HostKernelFacts host)
+    public static Combination Auto(Series? named, HostKernelFacts host)
     {
+        var series = named ?? (host.PtReclaim ? Series.Landed : Series.Posted);
         var ids = new List<string>();
         if (host.PtReclaim && series.Ids.Contains("pt-reclaim"))
             ids.Add("pt-reclaim");
