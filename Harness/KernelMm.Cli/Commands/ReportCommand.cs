@@ -27,12 +27,15 @@ internal static class ReportCommand
             Description = "Lines of each scenario's diff shown (default 60).",
             DefaultValueFactory = _ => 60,
         };
-        var command = new Command("report", "Report the snapshots that changed, for review in a pull request.") { paths, markdown, against, maxDiffLines };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(markdown), r.GetValue(against), r.GetValue(maxDiffLines))));
+        var html = new Option<string?>("--html") { Description = "Also write a self-contained HTML report with the direct-map and page-table maps into this directory (index.html)." };
+        var all = new Option<bool>("--all") { Description = "With --html: draw the unchanged scenarios' outcomes too." };
+        var command = new Command("report", "Report the snapshots that changed, for review in a pull request.") { paths, markdown, against, maxDiffLines, html, all };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(markdown), r.GetValue(against), r.GetValue(maxDiffLines),
+            r.GetValue(html), r.GetValue(all))));
         return command;
     }
 
-    private static int Execute(string[] paths, bool markdown, string? against, int maxDiffLines)
+    private static int Execute(string[] paths, bool markdown, string? against, int maxDiffLines, string? html, bool all)
     {
         var ctx = CliContext.Create();
         if (maxDiffLines < 0)
@@ -49,6 +52,14 @@ internal static class ReportCommand
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
+        }
+        if (all && html is null)
+            throw new UsageException("--all draws maps: it needs --html DIR");
+        if (html is not null)
+        {
+            WriteHtml(ctx, comparison, html, all ? Unchanged(ctx, comparison, paths) : []);
+            if (!markdown)
+                return ExitCodes.Ok;
         }
         if (markdown)
         {
@@ -72,6 +83,36 @@ internal static class ReportCommand
                 console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines");
         }
         return ExitCodes.Ok;
+    }
+
+    private static void WriteHtml(CliContext ctx, SnapshotComparison comparison, string dir, IReadOnlyList<(string, string)> unchanged)
+    {
+        string file = Path.Combine(dir, "index.html");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(file, HtmlReport.Render(comparison, unchanged), TextRules.Utf8NoBom);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--html {dir}: {e.Message}");
+        }
+        Console.Error.WriteLine($"wrote {file}");
+    }
+
+    // The working tree's verified snapshots in scope that the comparison does not list.
+    private static List<(string, string)> Unchanged(CliContext ctx, SnapshotComparison comparison, string[] paths)
+    {
+        var changed = comparison.Pairs.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var inScope = ctx.Repo.Scope(paths);
+        var dir = ctx.Store.SnapshotsDir;
+        if (!Directory.Exists(dir))
+            return [];
+        return [.. Directory.EnumerateFiles(dir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/')[..^SnapshotStore.VerifiedSuffix.Length])
+            .Where(id => !changed.Contains(id) && inScope(id))
+            .Order(StringComparer.Ordinal)
+            .Select(id => (id, ctx.Store.ReadVerified(id)!))];
     }
 
     private static DiffLineKind Kind(string l) =>

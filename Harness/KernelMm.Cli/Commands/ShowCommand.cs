@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KernelMm.Harness.Pictures;
 using KernelMm.Harness.Snapshots;
 
 namespace KernelMm.Cli.Commands;
@@ -15,12 +16,13 @@ internal static class ShowCommand
             DefaultValueFactory = _ => "none",
         };
         var series = CliContext.SeriesOption(allowAll: false);
-        var command = new Command("show", "Run one combination of a scenario and print its state.") { scenario, patches, series };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(series))));
+        var svg = new Option<string?>("--svg") { Description = "Also draw the direct map and each process's page tables at every checkpoint, from the model, into this SVG file." };
+        var command = new Command("show", "Run one combination of a scenario and print its state.") { scenario, patches, series, svg };
+        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(series), r.GetValue(svg))));
         return command;
     }
 
-    private static int Execute(string path, string patches, string? series)
+    private static int Execute(string path, string patches, string? series, string? svg)
     {
         var ctx = CliContext.Create(series: series);
         if (!File.Exists(path))
@@ -36,7 +38,10 @@ internal static class ShowCommand
             throw new UsageException(e.Message);
         }
 
-        var (compile, result) = ctx.Runner().Show(file, combination);
+        // The maps are drawn from the model's tables at each checkpoint (every bit, pfns too), on the run's thread.
+        var pictures = new List<StatePictures>();
+        Action<string, Model.Kernel>? draw = svg is null ? null : (name, k) => pictures.Add(StatePictures.FromKernel(name, k));
+        var (compile, result) = ctx.Runner().Show(file, combination, draw);
         if (result is null)
         {
             foreach (var d in compile.Errors)
@@ -51,6 +56,19 @@ internal static class ShowCommand
             return ExitCodes.Findings;
         }
         Console.Out.Write(SnapshotRenderer.RenderOne(file.Name, combination, result.State));
+        if (svg is not null)
+        {
+            string doc = SvgMap.Stack([SvgMap.Heading($"{file.Name} {Harness.Suite.ScenarioReport.Tag(combination)}"), .. pictures.SelectMany(p => p.Maps()).Select(SvgMap.Render)]);
+            try
+            {
+                File.WriteAllText(svg, doc, TextRules.Utf8NoBom);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--svg {svg}: {e.Message}");
+            }
+            Console.Error.WriteLine($"wrote {svg}: {pictures.Count} checkpoint(s)");
+        }
         return ExitCodes.Ok;
     }
 }

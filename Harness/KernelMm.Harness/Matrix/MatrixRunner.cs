@@ -45,11 +45,11 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
     /// wall-clock limit (stuck inside one long model call that never reaches the meter), it
     /// is reported as stopped and its thread left behind as a background thread.
     /// </summary>
-    public CombinationResult RunGuarded(CompiledScenario scenario, Combination combination)
+    public CombinationResult RunGuarded(CompiledScenario scenario, Combination combination, Action<string, Kernel>? atCheckpoint = null)
     {
         using var cancel = new CancellationTokenSource();
         CombinationResult? result = null;
-        var thread = new Thread(() => result = RunOne(scenario, combination, cancel.Token), StackSize)
+        var thread = new Thread(() => result = RunOne(scenario, combination, cancel.Token, atCheckpoint), StackSize)
         {
             IsBackground = true,
             Name = $"kmm {scenario.File.Name} [{combination.Label}]",
@@ -66,11 +66,11 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
             sw.Elapsed, 0);
     }
 
-    /// <summary>One combination on the calling thread.</summary>
-    public CombinationResult RunOne(CompiledScenario scenario, Combination combination, CancellationToken cancel = default)
+    /// <summary>One combination on the calling thread; <paramref name="atCheckpoint"/> sees the kernel at each checkpoint.</summary>
+    public CombinationResult RunOne(CompiledScenario scenario, Combination combination, CancellationToken cancel = default, Action<string, Kernel>? atCheckpoint = null)
     {
         var sw = Stopwatch.StartNew();
-        var run = new ScenarioRun(scenario.File.Name, combination, limits, cancel);
+        var run = new ScenarioRun(scenario.File.Name, combination, limits, cancel) { AtCheckpoint = atCheckpoint };
         CombinationResult Failed(CombinationStatus status, RunFailure f) =>
             new(combination, status, null, f, sw.Elapsed, run.Meter.Operations);
         try

@@ -78,8 +78,12 @@ public sealed class ScenarioRun
             throw new KernelErrnoException(call, errno, $"{what} belongs to a kernel that a later Boot() replaced");
     }
 
+    /// <summary>Called with each checkpoint's name and the kernel before its state is captured (<c>kmm show --svg</c> draws the model's tables there).</summary>
+    public Action<string, Kernel>? AtCheckpoint { get; set; }
+
     public void Checkpoint(string name)
     {
+        AtCheckpoint?.Invoke(name, Kernel);
         var (state, findings) = StateCapture.Capture(Kernel, _recorded);
         _checkpoints.Add(new Checkpoint(name, state, findings));
         Trace?.Checkpoint(name);

@@ -57,10 +57,10 @@ public sealed class SuiteRunner(Series series, ScenarioCompiler compiler, Snapsh
         return Report(status, outcomes, verify, snapshot);
     }
 
-    /// <summary>One combination (for <c>kmm show</c>): the compile result and, when it compiled, the run.</summary>
-    public (CompileResult Compile, CombinationResult? Result) Show(ScenarioFile file, Combination combination)
+    /// <summary>One combination (for <c>kmm show</c>): the compile result and, when it compiled, the run; <paramref name="atCheckpoint"/> sees the kernel at each checkpoint.</summary>
+    public (CompileResult Compile, CombinationResult? Result) Show(ScenarioFile file, Combination combination, Action<string, Model.Kernel>? atCheckpoint = null)
     {
         var compiled = compiler.Compile(file);
-        return compiled.Succeeded ? (compiled, _matrix.RunGuarded(compiled.Scenario!, combination)) : (compiled, null);
+        return compiled.Succeeded ? (compiled, _matrix.RunGuarded(compiled.Scenario!, combination, atCheckpoint)) : (compiled, null);
     }
 }
