@@ -122,7 +122,7 @@ public sealed partial class Kernel
             return true;
         for (int attempt = 0; ; attempt++)
         {
-            if (Walker.Walk(p.Mm.Pgd, addr, out var w, out var leaf) && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
+            if (Walker.Walk(p.Mm.Pgd, addr, p.Mm.PteCache, out var w, out var leaf) && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
             {
                 // The walk sets ACCESSED (and DIRTY for a write) in the leaf, and the TLB
                 // caches the translation with them: A and D are 4K-form bits at every level.

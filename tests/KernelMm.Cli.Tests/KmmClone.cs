@@ -9,8 +9,15 @@ public sealed record KmmResult(int ExitCode, string Out, string Err, TimeSpan El
     /// <summary>Both streams, for assertion messages.</summary>
     public override string ToString() => $"exit code {ExitCode}\n--- stdout\n{Out}--- stderr\n{Err}";
 
-    /// <summary>The lines kmm wrote to stderr.</summary>
-    public IReadOnlyList<string> ErrLines => Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+    /// <summary>The lines kmm wrote to stderr, but for <c>kmm run</c>'s progress lines (stdout is not a terminal here).</summary>
+    public IReadOnlyList<string> ErrLines => AllErrLines.Where(l => !l.StartsWith(ProgressPrefix, StringComparison.Ordinal)).ToList();
+
+    /// <summary><c>kmm run</c>'s progress lines on stderr.</summary>
+    public IReadOnlyList<string> ProgressLines => AllErrLines.Where(l => l.StartsWith(ProgressPrefix, StringComparison.Ordinal)).ToList();
+
+    private const string ProgressPrefix = "kmm run: [";
+
+    private IEnumerable<string> AllErrLines => Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'));
 }
 
 /// <summary>

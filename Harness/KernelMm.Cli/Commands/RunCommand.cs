@@ -24,7 +24,7 @@ internal static class RunCommand
         };
         var maxOps = new Option<long?>("--max-ops") { Description = "Operation budget per combination (default 20000000, or KMM_MAX_OPS)." };
         var timeout = new Option<double?>("--timeout") { Description = "Wall-clock limit per combination in seconds (default 60, or KMM_TIMEOUT)." };
-        var shard = new Option<string?>("--shard") { Description = "Run shard I of N only (e.g. 1/4), for a CI matrix: the scenarios dealt out in turn; shard 1 also looks for orphans." };
+        var shard = new Option<string?>("--shard") { Description = "Run shard I of N only (e.g. 1/4), for a CI matrix: the scenarios dealt out by their cost (measured by the last unsharded run, else estimated from their snapshots); shard 1 also looks for orphans." };
         var series = CliContext.SeriesOption(allowAll: true);
         var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout, shard, series };
         command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(shard), r.GetValue(series))));
@@ -44,7 +44,9 @@ internal static class RunCommand
         {
             throw new UsageException(e.Message);
         }
-        var files = shard.Select(ctx.Discover(paths));
+        var discovered = ctx.Discover(paths);
+        var costs = ScenarioCosts.Load(ctx.Repo);
+        var files = shard.Count == 1 ? discovered : shard.Select(discovered, ShardCosts(ctx, costs, seriesList, discovered));
         var console = ConsoleFactory.Create(Console.Out);
         var runners = seriesList.Select(ctx.Runner).ToList();
         var reports = new List<ScenarioReport>();
@@ -52,9 +54,17 @@ internal static class RunCommand
         if (files.Count == 0)
             console.WriteLine("no scenarios found");
         else if (ConsoleFactory.Redirected)
+        {
+            var progress = new ProgressLines(Console.Error, files.Count * runners.Count);
             foreach (var runner in runners)
                 foreach (var f in files)
-                    reports.Add(runner.Run(f));
+                {
+                    progress.Starting(f, runner.Series.CombinationCount, runner.Series == Patches.Series.Posted ? null : runner.Series.Name);
+                    var report = runner.Run(f, _ => progress.CombinationDone());
+                    progress.Finished(report);
+                    reports.Add(report);
+                }
+        }
         else
             console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -72,6 +82,14 @@ internal static class RunCommand
                         }
                     task.Description = "done";
                 });
+
+        // Only an unsharded run measures: the shards of one matrix must all deal from the same costs.
+        if (shard.Count == 1 && reports.Any(r => r.Status != ScenarioStatus.CompileError))
+        {
+            foreach (var r in reports.Where(r => r.File.SnapshotId is not null && r.Status is not (ScenarioStatus.CompileError or ScenarioStatus.Stopped)))
+                costs.Record(CostKey(r.Series, r.File), r.RunTime.TotalSeconds);
+            costs.Save();
+        }
 
         foreach (var problem in reports.SelectMany(r => r.Problems()))
             Console.Error.WriteLine(problem);
@@ -97,6 +115,23 @@ internal static class RunCommand
             return ExitCodes.Usage;
         return reports.All(r => r.Passed && !r.UnreviewedFindings) && !orphansFail ? ExitCodes.Ok : ExitCodes.Findings;
     }
+
+    /// <summary>Each scenario's cost over the series this run covers: measured, else estimated from that series' verified snapshot.</summary>
+    private static IReadOnlyList<double> ShardCosts(CliContext ctx, ScenarioCosts costs, IReadOnlyList<Patches.Series> seriesList, IReadOnlyList<ScenarioFile> files)
+    {
+        var total = new double[files.Count];
+        foreach (var series in seriesList)
+        {
+            var store = ctx.StoreFor(series);
+            var each = costs.For(files, f => CostKey(series.Name, f), f => f.SnapshotId is { } id ? store.ReadVerified(id) : null, series.CombinationCount);
+            for (int i = 0; i < total.Length; i++)
+                total[i] += each[i];
+        }
+        return total;
+    }
+
+    /// <summary>The scenario's name, with its series unless it is the posted one.</summary>
+    private static string CostKey(string series, ScenarioFile f) => series == Patches.PostedSeries.Name ? f.Name : $"{series}:{f.Name}";
 
     private static void PrintOutcomes(IAnsiConsole console, ScenarioReport r)
     {

@@ -1,4 +1,5 @@
 using KernelMm.Harness.Repo;
+using KernelMm.Patches;
 
 namespace KernelMm.Harness.Bench;
 
@@ -118,9 +119,22 @@ public sealed class BenchRunner(RepoLayout repo, IReadOnlyList<string> kmmComman
         Add("suite_cold_s", cold, "s");
         Add("suite_warm_s", warm, "s");
         progress?.Invoke("suite: every combination in this process, one at a time");
-        var times = suite.CombinationTimes();
-        if (times.Count > 0)
-            Add("combination_median_ms", times, "ms");
+        var perScenario = suite.CombinationTimes();
+        var times = perScenario.SelectMany(s => s.Ms).ToList();
+        if (times.Count == 0)
+            return;
+        Add("combination_median_ms", times, "ms");
+        Add("combination_mean_ms", [times.Average()], "ms");
+        // How cost grows with the series: every scenario runs 2^n combinations, so a 6th and a
+        // 7th patch double and quadruple the model's part of the suite (the start-up does not grow).
+        int combinations = Series.Posted.CombinationCount;
+        double warmS = BenchFigure.Median(warm);
+        double perCombinationMs = warmS * 1000 / (perScenario.Count * (double)combinations);
+        Add("suite_warm_ms_per_combination", [perCombinationMs], "ms");
+        foreach (int n in new[] { 64, 128 })
+            Add($"suite_warm_s_at_{n}_combinations", [warmS * n / combinations], "s");
+        foreach (var (scenario, ms) in perScenario)
+            Add($"scenario.{scenario}_ms", [ms.Sum()], "ms");
     }
 
     private void NoteProblem(SuiteBench suite)

@@ -56,16 +56,19 @@ public sealed class SuiteBench(RepoLayout repo, IReadOnlyList<string> kmm) : IDi
         return seconds;
     }
 
-    /// <summary>Every combination of every scenario in this process, one at a time: their wall times in milliseconds.</summary>
-    public IReadOnlyList<double> CombinationTimes()
+    /// <summary>
+    /// Every combination of every scenario in this process, one at a time: each scenario's
+    /// name with the wall times of its combinations in milliseconds, in path order.
+    /// </summary>
+    public IReadOnlyList<(string Scenario, IReadOnlyList<double> Ms)> CombinationTimes()
     {
         var layout = Scratch;
         var runner = new SuiteRunner(Series.Posted, new ScenarioCompiler(layout.CacheDir), store: null, RunLimits.Default, maxParallel: 1);
-        var times = new List<double>();
+        var times = new List<(string, IReadOnlyList<double>)>();
         foreach (var file in layout.Discover([]))
         {
             var report = runner.Run(file);
-            times.AddRange(report.Results.Where(r => r.Status == CombinationStatus.Completed).Select(r => r.Elapsed.TotalMilliseconds));
+            times.Add((file.Name, [.. report.Results.Where(r => r.Status == CombinationStatus.Completed).Select(r => r.Elapsed.TotalMilliseconds)]));
         }
         return times;
     }

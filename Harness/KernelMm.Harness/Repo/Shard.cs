@@ -4,10 +4,13 @@ namespace KernelMm.Harness.Repo;
 
 /// <summary>
 /// One of N shards of the suite, for a CI matrix of N machines (<c>kmm run --shard I/N</c>,
-/// I from 1): the scenarios, sorted by path as discovery sorts them, are dealt out in turn,
-/// so the shards differ in size by at most one, every scenario is in exactly one shard, and
-/// the same clone always gives the same partition. Orphan snapshots belong to no scenario:
-/// shard 1 reports them.
+/// I from 1). Without costs the scenarios, sorted by path as discovery sorts them, are dealt
+/// out in turn, so the shards differ in size by at most one. With costs (see
+/// <see cref="ScenarioCosts"/>) they are dealt by time: the longest first, each to the shard
+/// with the least so far (the LPT rule: within 4/3 of the best split), ties to the earlier
+/// path and the lower shard. Either way every scenario is in exactly one shard, in path
+/// order, and the same clone always gives the same partition. Orphan snapshots belong to no
+/// scenario: shard 1 reports them.
 /// </summary>
 public readonly record struct Shard(int Index, int Count)
 {
@@ -31,6 +34,26 @@ public readonly record struct Shard(int Index, int Count)
     {
         var (index, count) = (Index, Count);
         return [.. items.Where((_, k) => k % count == index - 1)];
+    }
+
+    /// <summary>This shard's items when item k costs <paramref name="costs"/>[k]: the LPT deal, in their order.</summary>
+    public IReadOnlyList<T> Select<T>(IReadOnlyList<T> items, IReadOnlyList<double> costs)
+    {
+        if (costs.Count != items.Count)
+            throw new ArgumentException("one cost per item", nameof(costs));
+        var load = new double[Count];
+        var shardOf = new int[items.Count];
+        foreach (int k in Enumerable.Range(0, items.Count).OrderByDescending(k => costs[k]).ThenBy(k => k))
+        {
+            int best = 0;
+            for (int s = 1; s < Count; s++)
+                if (load[s] < load[best])
+                    best = s;
+            load[best] += costs[k];
+            shardOf[k] = best;
+        }
+        int mine = Index - 1;
+        return [.. items.Where((_, k) => shardOf[k] == mine)];
     }
 
     /// <summary>Whether this shard looks for orphan snapshots (the first one does, so a CI matrix reports each once).</summary>

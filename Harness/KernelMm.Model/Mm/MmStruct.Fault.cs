@@ -12,7 +12,7 @@ public sealed partial class MmStruct
     /// <summary>Writes a user PTE and tells the seam (set_pte_at / ptep_get_and_clear).</summary>
     private void SetPte(EntryRef slot, ulong value)
     {
-        var table = _k.Tables[slot.TablePfn];
+        var table = PteCache.TablePfn == slot.TablePfn && PteCache.Generation == _k.Tables.Generation ? PteCache.Table : _k.Tables[slot.TablePfn];
         ulong old = table[slot.Index];
         table[slot.Index] = value;
         _k.PageTableHooks.UserPteChanged?.Invoke(this, slot.TablePfn, old, value);
@@ -28,7 +28,7 @@ public sealed partial class MmStruct
         var slot = PteAlloc(addr);
         if (slot is not { } s)
             return false;
-        ulong entry = _k.Tables[s.TablePfn][s.Index];
+        ulong entry = PteCache.Table[s.Index];
         if (pte_none(entry))
             return DoAnonymousPage(vma, s, addr, write);
         if (write && !pte_write(entry))

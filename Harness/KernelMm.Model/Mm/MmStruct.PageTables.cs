@@ -104,6 +104,8 @@ public sealed partial class MmStruct
     /// </summary>
     private EntryRef? PteAlloc(ulong addr)
     {
+        if (PteCache.Covers(_k.Tables, Pgd, addr))
+            return new EntryRef(PteCache.TablePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
         var pgd = _k.Tables[Pgd];
         int gi = pgd_index(addr);
         if (pgd_none(pgd[gi]))
@@ -131,7 +133,10 @@ public sealed partial class MmStruct
                 return null;
             pmdt[mi] = mk_table(pte, _PAGE_TABLE);
         }
-        return new EntryRef(pmd_pfn(pmdt[mi]), pte_index(addr), PageLevel.PG_LEVEL_4K);
+        ulong g = pgd[gi], u = pudt[ui], m = pmdt[mi];
+        long ptePfn = pmd_pfn(m);
+        PteCache.Fill(_k.Tables, Pgd, addr, _k.Tables[ptePfn], ptePfn, _PAGE_RW & g & u & m | _PAGE_USER & g & u & m, (g | u | m) & _PAGE_NX);
+        return new EntryRef(ptePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
     }
 
     /// <summary>

@@ -39,6 +39,9 @@ public sealed partial class MmStruct
     /// <summary>The shadow (user) pgd with KAISER, else -1.</summary>
     public long ShadowPgd { get; private set; } = -1;
 
+    /// <summary>The last PTE table this mm's faults and walks reached (see <see cref="Paging.PteTableCache"/>).</summary>
+    internal Paging.PteTableCache PteCache { get; } = new();
+
     /// <summary>VMAs in address order.</summary>
     public IReadOnlyList<Vma> Vmas => _vmas;
 

@@ -39,6 +39,23 @@ public sealed class PageTableStore
     /// <summary>Table frames that exist now.</summary>
     public int Count { get; private set; }
 
+    /// <summary>
+    /// Changes whenever a table is freed or a present entry changes frame, presence, size
+    /// or rights (RW, USER, NX): what a <see cref="PteTableCache"/> checks to stay true.
+    /// Filling a none entry and setting ACCESSED or DIRTY leave it alone.
+    /// </summary>
+    public int Generation { get; private set; }
+
+    private const ulong StructuralBits = PageBits.PTE_PFN_MASK | PageBits._PAGE_PRESENT | PageBits._PAGE_RW | PageBits._PAGE_USER
+        | PageBits._PAGE_NX | PageBits._PAGE_PSE;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteOverwrite(ulong old, ulong value)
+    {
+        if ((old & PageBits._PAGE_PRESENT) != 0 && ((old ^ value) & StructuralBits) != 0)
+            Generation++;
+    }
+
     internal sealed class Segment
     {
         public readonly ulong[]?[] Dense = new ulong[]?[1 << SegShift];
@@ -110,6 +127,7 @@ public sealed class PageTableStore
             return;
         int id = ids[pfn & DirMask];
         ids[pfn & DirMask] = 0;
+        Generation++;
         var seg = _segs[id >> SegShift];
         int off = id & SegMask;
         if (seg.Dense[off] is { } dense && _densePool.Count < DensePoolLimit)
@@ -183,6 +201,7 @@ public sealed class PageTableStore
         {
             ulong old = dense[index];
             dense[index] = value;
+            NoteOverwrite(old, value);
             if (old == 0)
             {
                 if (value != 0)
@@ -203,6 +222,7 @@ public sealed class PageTableStore
             j++;
         if (j < n && idx[b + j] == index)
         {
+            NoteOverwrite(vals[b + j], value);
             if (value != 0)
             {
                 vals[b + j] = value;

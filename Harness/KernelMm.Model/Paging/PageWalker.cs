@@ -59,8 +59,29 @@ public sealed class PageWalker(PageTableStore tables)
     /// a fill sets ACCESSED and DIRTY). False, with <paramref name="t"/> and
     /// <paramref name="leaf"/> undefined, when a level is not present.
     /// </summary>
-    public bool Walk(long pgdPfn, ulong va, out Translation t, out EntryRef leaf)
+    public bool Walk(long pgdPfn, ulong va, out Translation t, out EntryRef leaf) => Walk(pgdPfn, va, null, out t, out leaf);
+
+    /// <summary>
+    /// <see cref="Walk(long, ulong, out Translation, out EntryRef)"/> through an mm's
+    /// <see cref="PteTableCache"/>: a hit reads the PTE directly; a walk that reaches a PTE
+    /// table leaves it in the cache.
+    /// </summary>
+    public bool Walk(long pgdPfn, ulong va, PteTableCache? cache, out Translation t, out EntryRef leaf)
     {
+        if (cache is not null && cache.Covers(Tables, pgdPfn, va))
+        {
+            int pi = (int)((va >> PAGE_SHIFT) & 511);
+            ulong pte = cache.Table[pi];
+            if ((pte & _PAGE_PRESENT) == 0)
+            {
+                t = default;
+                leaf = EntryRef.None;
+                return false;
+            }
+            leaf = new EntryRef(cache.TablePfn, pi, PageLevel.PG_LEVEL_4K);
+            t = LeafTranslation(va, pte, 3, cache.Eff, cache.Nx | (pte & _PAGE_NX), cache.TablePfn);
+            return true;
+        }
         PageTable table = Tables[pgdPfn];
         long tablePfn = pgdPfn;
         ulong eff = _PAGE_RW | _PAGE_USER;
@@ -84,6 +105,8 @@ public sealed class PageWalker(PageTableStore tables)
             }
             tablePfn = pte_pfn(e);
             table = Tables[tablePfn];
+            if (level == 2)
+                cache?.Fill(Tables, pgdPfn, va, table, tablePfn, eff, nx);
         }
         t = default;
         leaf = EntryRef.None;

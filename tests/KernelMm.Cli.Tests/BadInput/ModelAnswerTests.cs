@@ -55,7 +55,7 @@ public class ModelAnswerTests
         var run = _clone.Kmm("run", "repro/oom.csx");
         Assert.That(run.ExitCode, Is.EqualTo(0), "a reproducer outside Scenarios/ is run and summarised: the OOM kill is its outcome, not a failure\n" + run);
         Assert.That(run.Out, Does.Contain("ran (not verified)"));
-        Assert.That(run.Err, Is.Empty);
+        Assert.That(run.ErrLines, Is.Empty);
 
         var show = _clone.Kmm("show", "repro/oom.csx", "--patches", "all");
         Assert.That(show.ExitCode, Is.EqualTo(0), show.ToString());
