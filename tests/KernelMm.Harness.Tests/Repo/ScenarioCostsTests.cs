@@ -57,7 +57,7 @@ public class ScenarioCostsTests
         var m = new ScenarioFile("/m.csx", "m.csx", "m", "m");
         var u = new ScenarioFile("/u.csx", "u.csx", "u", "u");
         // m is estimated at 1 combination's fixed part and measured at 2 s; u's estimate is three times m's.
-        var given = again.For([m, u], f => f.Name, f => f.Name == "m" ? null : "## outcome 1 of 1: all (1 combination)\npgfault 40000\n", 1);
+        var given = again.For([m, u], f => f.Name, f => f.Name == "m" ? null : "## outcome 1 of 1: all (1 combination)\n### checkpoint: end\n#### events\npgfault 40000\n", 1);
         Assert.That(given[0], Is.EqualTo(2.0));
         Assert.That(given[1], Is.EqualTo(6.0).Within(1e-9));
     }
