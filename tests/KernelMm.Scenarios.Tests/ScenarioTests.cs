@@ -1,3 +1,4 @@
+using KernelMm.Harness.Snapshots;
 using KernelMm.Harness.Suite;
 
 namespace KernelMm.Scenarios.Tests;
@@ -28,11 +29,26 @@ public class ScenarioTests
         foreach (var o in report.Outcomes)
             TestContext.Out.WriteLine($"  {o.Formula} ({o.Combinations.Count})");
         if (report.Passed)
+        {
+            Every_combination_rebuilds_from_the_snapshot(report);
             return;
+        }
         var message = string.Join("\n", report.Problems());
         if (report.Verify?.Diff is { Length: > 0 } diff)
             message += "\n" + Head(diff, 80);
         Assert.Fail(message + "\nReview with `kmm diff`, accept with `kmm accept` (or KMM_UPDATE=always).");
+    }
+
+    // The snapshot prints shared state once and per outcome what differs: read back, it must
+    // still give every combination's whole state, exactly as this run produced it.
+    private static void Every_combination_rebuilds_from_the_snapshot(ScenarioReport report)
+    {
+        string path = Clone.Store.VerifiedPath(report.File.SnapshotId!);
+        var states = SnapshotFile.Parse(File.ReadAllText(path)).StatesByCombination();
+        Assert.That(states, Has.Count.EqualTo(report.Results.Count));
+        foreach (var r in report.Results)
+            Assert.That(states[r.Combination.Mask], Is.EqualTo(r.State),
+                $"{Clone.Display(path)} does not give back the state of [patches: {r.Combination.Label}]");
     }
 
     private static string Head(string text, int lines)

@@ -83,6 +83,7 @@ public sealed class ScenarioRun
 
     public void Checkpoint(string name)
     {
+        name = UniqueName(name);
         AtCheckpoint?.Invoke(name, Kernel);
         var (state, findings) = StateCapture.Capture(Kernel, _recorded);
         _checkpoints.Add(new Checkpoint(name, state, findings));
@@ -93,6 +94,22 @@ public sealed class ScenarioRun
 
     public void Record(string key, object? value) => _recorded.Add(new(key, Format(value)));
 
+    // A snapshot refers back to a checkpoint by name ("as at checkpoint 'touched'"), so names are
+    // one line and unique: a repeated name gets " #2", " #3" (as does a checkpoint named "end"
+    // when the script goes on after it).
+    private string UniqueName(string name)
+    {
+        if (name.Contains('\n') || name.Contains('\r'))
+            throw new ArgumentException($"checkpoint name must be one line: '{Format(name)}'", nameof(name));
+        name = name.Trim();
+        if (name.Length == 0)
+            throw new ArgumentException("checkpoint name must not be empty", nameof(name));
+        string unique = name;
+        for (int n = 2; _checkpoints.Any(c => c.Name == unique); n++)
+            unique = $"{name} #{n}";
+        return unique;
+    }
+
     /// <summary>
     /// Takes the final checkpoint unless the script ended right on one (nothing called and
     /// nothing recorded since), and renders the run's checkpoints.
@@ -101,7 +118,8 @@ public sealed class ScenarioRun
     {
         if (_checkpoints.Count == 0 || Meter.Operations != _opsAtCheckpoint || _recorded.Count > 0)
             Checkpoint(EndCheckpoint);
-        return string.Concat(_checkpoints.Select(c => c.Render()));
+        // Lines as a snapshot keeps them (no trailing blanks: a recorded "" value), so the snapshot gives back exactly this text.
+        return string.Join("\n", string.Concat(_checkpoints.Select(c => c.Render())).Split('\n').Select(l => l.TrimEnd(' ', '\t')));
     }
 
     /// <summary>Values as the snapshot shows them: invariant culture, lowercase booleans, one line.</summary>

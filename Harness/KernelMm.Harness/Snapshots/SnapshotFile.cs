@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace KernelMm.Harness.Snapshots;
 
@@ -11,7 +10,7 @@ public sealed record SnapshotOutcome(int Index, string Formula, int Count, strin
 /// outcome. Its formulas are evaluated over the series to give each combination its state,
 /// so two versions of a snapshot can be compared combination by combination.
 /// </summary>
-public sealed partial class SnapshotFile
+public sealed class SnapshotFile
 {
     private SnapshotFile(string scenario, IReadOnlyList<string> series, IReadOnlyList<SnapshotOutcome> outcomes)
     {
@@ -29,42 +28,22 @@ public sealed partial class SnapshotFile
 
     public int CombinationCount => 1 << Series.Count;
 
+    /// <summary>Reads a snapshot file, rebuilding each outcome's whole state; throws <see cref="FormatException"/> when its blocks do not resolve.</summary>
     public static SnapshotFile Parse(string text)
     {
         string scenario = "", series = "";
-        var outcomes = new List<SnapshotOutcome>();
-        (int Index, string Formula, int Count)? current = null;
-        var state = new List<string>();
-        void Flush()
-        {
-            if (current is { } c)
-            {
-                while (state.Count > 0 && state[^1].Length == 0)
-                    state.RemoveAt(state.Count - 1);
-                outcomes.Add(new SnapshotOutcome(c.Index, c.Formula, c.Count, string.Concat(state.Select(l => l + "\n"))));
-            }
-            state = [];
-        }
         var lines = text.Replace("\r\n", "\n").Split('\n');
         foreach (var line in lines)
         {
-            var m = OutcomeHeader().Match(line);
-            if (m.Success)
-            {
-                Flush();
-                current = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value,
-                    int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
-            }
-            else if (current is not null)
-                state.Add(line);
-            else if (line.StartsWith("scenario: ", StringComparison.Ordinal))
+            if (line.StartsWith("## ", StringComparison.Ordinal))
+                break;
+            if (line.StartsWith("scenario: ", StringComparison.Ordinal))
                 scenario = line[10..];
             else if (line.StartsWith("series: ", StringComparison.Ordinal))
                 series = line[8..];
         }
-        Flush();
         var ids = series is "" or "(no patches)" ? [] : series.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return new SnapshotFile(scenario, ids, outcomes);
+        return new SnapshotFile(scenario, ids, SnapshotReader.Read(lines));
     }
 
     /// <summary>The state of every combination (index = mask), from the outcomes' formulas; null where no formula selects it (or one does not parse).</summary>
@@ -107,7 +86,4 @@ public sealed partial class SnapshotFile
         }
         return [.. Enumerable.Range(0, CombinationCount).Where(c => terms.Any(t => (c & t.Care) == t.Value))];
     }
-
-    [GeneratedRegex(@"^## outcome (\d+) of \d+: (.*) \((\d+) combinations?\)$")]
-    private static partial Regex OutcomeHeader();
 }

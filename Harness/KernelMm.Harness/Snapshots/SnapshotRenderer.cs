@@ -5,9 +5,11 @@ using KernelMm.Patches;
 namespace KernelMm.Harness.Snapshots;
 
 /// <summary>
-/// A scenario's snapshot file (DESIGN.md's layout): a header naming the scenario, the
-/// series, the number of combinations and of outcomes, then each outcome with its formula,
-/// the number of combinations it covers, and its checkpoints.
+/// A scenario's snapshot file: a header naming the scenario, the series, the number of
+/// combinations and the outcomes (each with its formula and how many combinations it
+/// covers), then what all outcomes share, printed once, and per outcome what differs
+/// (<see cref="SnapshotWriter"/>). The file is read back before it is returned: every
+/// outcome's whole state must come out of it exactly, or rendering fails.
 /// </summary>
 public static class SnapshotRenderer
 {
@@ -19,17 +21,21 @@ public static class SnapshotRenderer
         sb.Append("combinations: ").Append(series.CombinationCount).Append('\n');
         sb.Append("outcomes: ").Append(outcomes.Count).Append('\n');
         for (int i = 0; i < outcomes.Count; i++)
-        {
-            var o = outcomes[i];
-            sb.Append('\n');
-            sb.Append("## outcome ").Append(i + 1).Append(" of ").Append(outcomes.Count).Append(": ").Append(o.Formula)
-              .Append(" (").Append(Plural(o.Combinations.Count, "combination")).Append(")\n");
-            sb.Append(o.State);
-        }
-        return TextRules.Normalize(sb.ToString());
+            sb.Append("  ").Append(i + 1).Append(": ").Append(outcomes[i].Formula)
+              .Append(" (").Append(Plural(outcomes[i].Combinations.Count, "combination")).Append(")\n");
+        if (outcomes.Count > 0)
+            SnapshotWriter.Write(sb, outcomes);
+        string text = TextRules.Normalize(sb.ToString());
+
+        var back = SnapshotFile.Parse(text).Outcomes;
+        for (int i = 0; i < outcomes.Count; i++)
+            if (back[i].State != outcomes[i].State)
+                throw new InvalidOperationException($"{scenarioName}: the snapshot does not give back outcome {i + 1}'s state:\n"
+                    + UnifiedDiff.Render(outcomes[i].State, back[i].State, "run", "snapshot"));
+        return text;
     }
 
-    /// <summary>One combination's state for <c>kmm show</c>: the same sections, headed by the combination.</summary>
+    /// <summary>One combination's whole state for <c>kmm show</c>: the same sections, headed by the combination.</summary>
     public static string RenderOne(string scenarioName, Combination combination, string state) =>
         TextRules.Normalize($"scenario: {scenarioName}\n{SeriesLine(combination)}patches: {combination.Label}\n\n{state}");
 

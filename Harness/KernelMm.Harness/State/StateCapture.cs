@@ -15,6 +15,10 @@ namespace KernelMm.Harness.State;
 /// </summary>
 public static class StateCapture
 {
+    /// <summary>The sections a checkpoint can have, in the order they are printed.</summary>
+    public static readonly string[] SectionOrder =
+        ["vmstat", "events", "meminfo", "processes", "memcg", "kernel page tables", "recorded", "warnings"];
+
     /// <returns>The sections, and how many invariant violations they report (a finding).</returns>
     public static (string Text, int Findings) Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
     {
