@@ -58,7 +58,7 @@ internal static class ShowCommand
         Console.Out.Write(SnapshotRenderer.RenderOne(file.Name, combination, result.State));
         if (svg is not null)
         {
-            string doc = SvgMap.Stack([SvgMap.Heading($"{file.Name} {Harness.Suite.ScenarioReport.Tag(combination)}"), .. pictures.SelectMany(p => p.Maps()).Select(SvgMap.Render)]);
+            string doc = SvgMap.Stack([SvgMap.Heading($"{file.Name} {Harness.Suite.ScenarioReport.Tag(combination)}"), .. pictures.SelectMany(p => p.Svgs())]);
             try
             {
                 File.WriteAllText(svg, doc, TextRules.Utf8NoBom);

@@ -32,8 +32,12 @@ public sealed record StatePictures(string Checkpoint, MapPicture? DirectMap, IRe
         return new StatePictures(cp.Name, dm, [.. procs.Take(MaxProcesses)], Math.Max(0, procs.Count - MaxProcesses));
     }
 
-    /// <summary>Every map of this checkpoint, the direct map first, as one SVG.</summary>
-    public string Svg() => SvgMap.Stack([.. Maps().Select(SvgMap.Render)]);
-
-    public IEnumerable<MapPicture> Maps() => DirectMap is null ? Processes : Processes.Prepend(DirectMap);
+    /// <summary>Every map of this checkpoint, the direct map first, drawn one under another, with a line for the processes left out.</summary>
+    public IEnumerable<string> Svgs()
+    {
+        foreach (var m in DirectMap is null ? Processes : Processes.Prepend(DirectMap))
+            yield return SvgMap.Render(m);
+        if (MoreProcesses > 0)
+            yield return SvgMap.Heading($"{MoreProcesses} more processes with page tables at checkpoint '{Checkpoint}' not drawn (the first {MaxProcesses} are)");
+    }
 }
