@@ -1,7 +1,9 @@
 using System.CommandLine;
 using KernelMm.Cli.Output;
+using KernelMm.Harness.Pictures;
 using KernelMm.Harness.Review;
 using KernelMm.Harness.Snapshots;
+using KernelMm.Harness.Suite;
 using Spectre.Console;
 
 namespace KernelMm.Cli.Commands;
@@ -29,13 +31,14 @@ internal static class ReportCommand
         };
         var html = new Option<string?>("--html") { Description = "Also write a self-contained HTML report with the direct-map and page-table maps into this directory (index.html)." };
         var all = new Option<bool>("--all") { Description = "With --html: draw the unchanged scenarios' outcomes too." };
-        var command = new Command("report", "Report the snapshots that changed, for review in a pull request.") { paths, markdown, against, maxDiffLines, html, all };
+        var textOnly = new Option<bool>("--text-only") { Description = "With --html: draw every map from the snapshots' text, without re-running an outcome to draw it from the model." };
+        var command = new Command("report", "Report the snapshots that changed, for review in a pull request.") { paths, markdown, against, maxDiffLines, html, all, textOnly };
         command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(markdown), r.GetValue(against), r.GetValue(maxDiffLines),
-            r.GetValue(html), r.GetValue(all))));
+            r.GetValue(html), r.GetValue(all), r.GetValue(textOnly))));
         return command;
     }
 
-    private static int Execute(string[] paths, bool markdown, string? against, int maxDiffLines, string? html, bool all)
+    private static int Execute(string[] paths, bool markdown, string? against, int maxDiffLines, string? html, bool all, bool textOnly)
     {
         var ctx = CliContext.Create();
         if (maxDiffLines < 0)
@@ -53,11 +56,11 @@ internal static class ReportCommand
         {
             throw new UsageException(e.Message);
         }
-        if (all && html is null)
-            throw new UsageException("--all draws maps: it needs --html DIR");
+        if ((all || textOnly) && html is null)
+            throw new UsageException($"{(all ? "--all" : "--text-only")} draws maps: it needs --html DIR");
         if (html is not null)
         {
-            WriteHtml(ctx, comparison, html, all ? Unchanged(ctx, comparison, paths) : []);
+            WriteHtml(comparison, html, all ? Unchanged(ctx, comparison, paths) : [], textOnly ? null : ModelPictures(ctx));
             if (!markdown)
                 return ExitCodes.Ok;
         }
@@ -85,13 +88,15 @@ internal static class ReportCommand
         return ExitCodes.Ok;
     }
 
-    private static void WriteHtml(CliContext ctx, SnapshotComparison comparison, string dir, IReadOnlyList<(string, string)> unchanged)
+    private static void WriteHtml(SnapshotComparison comparison, string dir, IReadOnlyList<(string, string)> unchanged,
+        Func<string, SnapshotFile, SnapshotOutcome, IReadOnlyList<StatePictures>?>? model)
     {
         string file = Path.Combine(dir, "index.html");
+        string page = HtmlReport.Render(comparison, unchanged, model: model);
         try
         {
             Directory.CreateDirectory(dir);
-            File.WriteAllText(file, HtmlReport.Render(comparison, unchanged), TextRules.Utf8NoBom);
+            File.WriteAllText(file, page, TextRules.Utf8NoBom);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -100,19 +105,58 @@ internal static class ReportCommand
         Console.Error.WriteLine($"wrote {file}");
     }
 
+    /// <summary>
+    /// An outcome's pictures from the model: its scenario re-run under the outcome's first
+    /// combination, drawn at each checkpoint, and kept only when the run's state is the
+    /// outcome's state in the snapshot byte for byte (so the picture is of that state, not of
+    /// what the code does now); null otherwise (no scenario file, another series, a different
+    /// state, a run that fails), and the report draws that outcome from the text.
+    /// </summary>
+    private static Func<string, SnapshotFile, SnapshotOutcome, IReadOnlyList<StatePictures>?> ModelPictures(CliContext ctx)
+    {
+        var runners = new Dictionary<string, SuiteRunner>();
+        return (id, file, outcome) =>
+        {
+            var (scenario, series) = SeriesOf(id);
+            string path = ctx.Store.ScenarioPath(scenario);
+            if (!File.Exists(path) || !file.Series.SequenceEqual(series.Ids) || file.Combinations(outcome.Formula) is not { Count: > 0 } combos)
+                return null;
+            if (!runners.TryGetValue(series.Name, out var runner))
+                runners[series.Name] = runner = ctx.Runner(series);
+            var pictures = new List<StatePictures>();
+            var (_, result) = runner.Show(ctx.Repo.Describe(path), series.Combination(combos[0]), (name, k) => pictures.Add(StatePictures.FromKernel(name, k)));
+            return result?.State == outcome.State ? pictures : null;
+        };
+    }
+
+    // "kmem/x [upstream]": a pair of another series' store (SnapshotSources.Combine); "kmem/x": the first series'.
+    private static (string Scenario, Patches.Series Series) SeriesOf(string id)
+    {
+        int open = id.LastIndexOf(" [", StringComparison.Ordinal);
+        if (open > 0 && id.EndsWith(']') && Patches.Series.All.FirstOrDefault(s => s.Name == id[(open + 2)..^1]) is { } series)
+            return (id[..open], series);
+        return (id, Patches.Series.All[0]);
+    }
+
     // The working tree's verified snapshots in scope that the comparison does not list.
     private static List<(string, string)> Unchanged(CliContext ctx, SnapshotComparison comparison, string[] paths)
     {
         var changed = comparison.Pairs.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-        var inScope = ctx.Repo.Scope(paths);
-        var dir = ctx.Store.SnapshotsDir;
-        if (!Directory.Exists(dir))
-            return [];
-        return [.. Directory.EnumerateFiles(dir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/')[..^SnapshotStore.VerifiedSuffix.Length])
-            .Where(id => !changed.Contains(id) && inScope(id))
-            .Order(StringComparer.Ordinal)
-            .Select(id => (id, ctx.Store.ReadVerified(id)!))];
+        var result = new List<(string, string)>();
+        // The stores in the order and with the id suffixes of SnapshotSources.Combine.
+        foreach (var (store, i) in ctx.Stores.Select((s, i) => (s, i)))
+        {
+            string dir = store.SnapshotsDir, suffix = i == 0 ? "" : $" [{Patches.Series.All[i].Name}]";
+            if (!Directory.Exists(dir))
+                continue;
+            var inScope = ctx.Repo.Scope(paths, dir);
+            result.AddRange(Directory.EnumerateFiles(dir, "*" + SnapshotStore.VerifiedSuffix, SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/')[..^SnapshotStore.VerifiedSuffix.Length])
+                .Where(id => !changed.Contains(id + suffix) && inScope(id))
+                .Order(StringComparer.Ordinal)
+                .Select(id => (id + suffix, store.ReadVerified(id)!)));
+        }
+        return result;
     }
 
     private static DiffLineKind Kind(string l) =>

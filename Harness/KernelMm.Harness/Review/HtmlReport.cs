@@ -16,16 +16,30 @@ namespace KernelMm.Harness.Review;
 /// changed cells outlined, and against the base kernel's outcome; the numbers that moved (old,
 /// %change, new); and the text diff. With unchanged scenarios included, each is drawn per outcome
 /// against its base-kernel outcome. The maps come from the snapshots' text (the only thing a
-/// verified file or a git revision holds), so before and after are drawn alike. Deterministic:
-/// the same snapshots give the same bytes.
+/// verified file or a git revision holds), so before and after are drawn alike; where
+/// <c>model</c> gives an outcome's pictures from the model (a re-run that reproduced the
+/// outcome's state byte for byte), the outcome and its base-kernel comparison are drawn from
+/// those, with the PKS key and <c>_PAGE_KERNEL_4K</c> the text lacks. Deterministic: the same
+/// snapshots give the same bytes.
 /// </summary>
 public static class HtmlReport
 {
     /// <param name="comparison">The changed snapshots.</param>
     /// <param name="unchanged">Snapshots to draw although unchanged (id, text), or none.</param>
     /// <param name="maxDiffLines">Lines of each scenario's diff shown.</param>
-    public static string Render(SnapshotComparison comparison, IReadOnlyList<(string Id, string Text)> unchanged, int maxDiffLines = 4000)
+    /// <param name="model">The pictures of a scenario's outcome (id, the snapshot, the outcome) at each checkpoint from the model, or null where there are none.</param>
+    public static string Render(SnapshotComparison comparison, IReadOnlyList<(string Id, string Text)> unchanged, int maxDiffLines = 4000,
+        Func<string, SnapshotFile, SnapshotOutcome, IReadOnlyList<StatePictures>?>? model = null)
     {
+        var cache = new Dictionary<(string, int), IReadOnlyList<StatePictures>?>();
+        IReadOnlyList<StatePictures>? Model(string id, SnapshotFile file, SnapshotOutcome o)
+        {
+            if (model is null)
+                return null;
+            if (!cache.TryGetValue((id, o.Index), out var p))
+                cache[(id, o.Index)] = p = model(id, file, o);
+            return p;
+        }
         var changes = comparison.Pairs.Select(p => (Pair: p, Change: ReviewReport.Analyze(p))).ToList();
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>kmm snapshot report</title>\n<style>\n")
@@ -52,14 +66,16 @@ public static class HtmlReport
         }
 
         foreach (var (pair, c) in changes)
-            Changed(sb, pair, c, maxDiffLines);
+            Changed(sb, pair, c, maxDiffLines, Model);
         foreach (var (id, text) in unchanged)
-            Unchanged(sb, id, SnapshotFile.Parse(text));
+            Unchanged(sb, id, SnapshotFile.Parse(text), Model);
         sb.Append("</body>\n</html>\n");
         return sb.ToString();
     }
 
-    private static void Changed(StringBuilder sb, SnapshotPair pair, ScenarioChange c, int maxDiffLines)
+    private delegate IReadOnlyList<StatePictures>? ModelPictures(string id, SnapshotFile file, SnapshotOutcome o);
+
+    private static void Changed(StringBuilder sb, SnapshotPair pair, ScenarioChange c, int maxDiffLines, ModelPictures model)
     {
         sb.Append("<section id=\"").Append(Anchor(c.Id)).Append("\">\n<h2><code>").Append(E(c.Id)).Append("</code>: ").Append(c.Status.ToString().ToLowerInvariant()).Append("</h2>\n");
         var oldFile = pair.Old is null ? null : SnapshotFile.Parse(pair.Old);
@@ -89,7 +105,7 @@ public static class HtmlReport
                 string? old = oldStates is not null && combos.Count > 0 ? oldStates[combos[0]] : null;
                 string what = change is null ? ""
                     : (change.IsNew ? "new outcome, " : "") + (change.Changed == 0 ? "unchanged" : change.Changed == change.Combinations ? "changed" : $"changed in {change.Changed} of its combinations");
-                Outcome(sb, newFile, o, baseOutcome, what, old, labels);
+                Outcome(sb, c.Id, newFile, o, baseOutcome, what, old, labels, model);
             }
         }
 
@@ -106,12 +122,12 @@ public static class HtmlReport
         sb.Append("</pre></details>\n</section>\n");
     }
 
-    private static void Unchanged(StringBuilder sb, string id, SnapshotFile file)
+    private static void Unchanged(StringBuilder sb, string id, SnapshotFile file, ModelPictures model)
     {
         sb.Append("<section id=\"").Append(Anchor(id)).Append("\">\n<h2><code>").Append(E(id)).Append("</code>: unchanged</h2>\n");
         var baseOutcome = BaseOutcome(file);
         foreach (var o in file.Outcomes)
-            Outcome(sb, file, o, baseOutcome, "", null, ("", ""));
+            Outcome(sb, id, file, o, baseOutcome, "", null, ("", ""), model);
         sb.Append("</section>\n");
     }
 
@@ -119,11 +135,17 @@ public static class HtmlReport
     private static SnapshotOutcome? BaseOutcome(SnapshotFile file) =>
         file.Outcomes.FirstOrDefault(o => (file.Combinations(o.Formula) ?? []).Contains(0));
 
-    private static void Outcome(StringBuilder sb, SnapshotFile file, SnapshotOutcome o, SnapshotOutcome? baseOutcome, string what,
-        string? old, (string Old, string New) labels)
+    private static void Outcome(StringBuilder sb, string id, SnapshotFile file, SnapshotOutcome o, SnapshotOutcome? baseOutcome, string what,
+        string? old, (string Old, string New) labels, ModelPictures model)
     {
+        var exact = model(id, file, o);
+        var exactBase = baseOutcome is null || baseOutcome == o ? null : model(id, file, baseOutcome);
         sb.Append("<h3>outcome ").Append(o.Index).Append(" of ").Append(file.Outcomes.Count).Append(": <code>").Append(E(o.Formula)).Append("</code> (")
           .Append(Plural(o.Count, "combination")).Append(')').Append(what.Length > 0 ? ": " + E(what) : "").Append("</h3>\n");
+        if (exact is not null)
+            sb.Append("<p class=\"note\">Maps of this outcome drawn from the model: the scenario, re-run here under its first combination, gave this outcome's state byte for byte (the PKS key and <code>_PAGE_KERNEL_4K</code> included)")
+              .Append(exactBase is null && baseOutcome is not null && baseOutcome != o ? "; the base kernel's outcome did not re-run alike, so its comparison is drawn from the text" : "")
+              .Append(".</p>\n");
         var now = CheckpointState.Parse(o.State);
         var before = old is null ? [] : CheckpointState.Parse(old);
         var baseStates = baseOutcome is null || baseOutcome == o ? [] : CheckpointState.Parse(baseOutcome.State);
@@ -133,6 +155,7 @@ public static class HtmlReport
         {
             sb.Append("<h4>checkpoint: ").Append(E(cp.Name)).Append("</h4>\n");
             var pics = StatePictures.FromText(cp);
+            var exactPics = exact?.FirstOrDefault(p => p.Checkpoint == cp.Name);
             var oldCp = before.FirstOrDefault(b => b.Name == cp.Name);
             var baseCp = baseStates.FirstOrDefault(b => b.Name == cp.Name);
             bool drewDirectMap = false;
@@ -144,12 +167,16 @@ public static class HtmlReport
             }
             if (baseCp is not null)
             {
-                drewDirectMap |= Pair(sb, "base kernel vs this outcome", StatePictures.FromText(baseCp), pics, baseLabel, thisLabel, always: false);
+                // Both sides from the model where both re-ran alike, else both from the text.
+                var exactBaseCp = exactBase?.FirstOrDefault(p => p.Checkpoint == cp.Name);
+                bool fromModel = exactPics is not null && exactBaseCp is not null;
+                drewDirectMap |= Pair(sb, "base kernel vs this outcome", fromModel ? exactBaseCp! : StatePictures.FromText(baseCp),
+                    fromModel ? exactPics! : pics, baseLabel, thisLabel, always: false);
                 Numbers(sb, "numbers that differ from the base kernel's outcome", baseCp, cp);
             }
             if (!drewDirectMap)
             {
-                if (pics.DirectMap is { } dm)
+                if ((exactPics ?? pics).DirectMap is { } dm)
                     sb.Append("<div class=\"map\">").Append(SvgMap.Render(dm)).Append("</div>\n");
                 else
                     sb.Append("<p class=\"note\">This checkpoint prints no kernel page-table dump of the direct map.</p>\n");
@@ -215,7 +242,8 @@ public static class HtmlReport
         _ => (r.Percent > 0 ? "+" : "") + r.Percent.ToString("0.0", CultureInfo.InvariantCulture) + "%",
     };
 
-    private static string Anchor(string id) => "s-" + id.Replace('/', '-');
+    // "kmem/x [upstream]" -> "s-kmem-x--upstream-": letters, digits, '_' and '-' only.
+    private static string Anchor(string id) => "s-" + string.Concat(id.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' ? ch : '-'));
 
     private static string E(string s) => SvgMap.Escape(s);
 

@@ -56,6 +56,17 @@ public class PictureCommandTests
         Assert.That(html, Does.Contain("direct map, verified vs received").And.Contain("process 1 (w): user page tables, verified vs received"));
         Assert.That(r.Out, Is.Empty, "without --markdown only the page is written");
 
+        // After review: nothing changed, so --all draws the scenario's outcome, re-run and drawn from the model.
+        clone.Kmm("accept");
+        Assert.That(clone.Kmm("report", "--html", "all", "--all").ExitCode, Is.EqualTo(0));
+        string drawn = Encoding.UTF8.GetString(clone.ReadBytes("all/index.html"));
+        Assert.That(drawn, Does.Contain("<h2><code>pks</code>: unchanged</h2>"));
+        Assert.That(drawn, Does.Contain("Maps of this outcome drawn from the model").And.Contain("; PKS key"));
+        Assert.That(clone.Kmm("report", "--html", "text", "--all", "--text-only").ExitCode, Is.EqualTo(0));
+        string text = Encoding.UTF8.GetString(clone.ReadBytes("text/index.html"));
+        Assert.That(text, Does.Not.Contain("drawn from the model").And.Not.Contain("; PKS key"));
+        Assert.That(text, Does.Contain("drawn from the ptdump text"));
+
         var all = clone.Kmm("report", "--all");
         Assert.That(all.ExitCode, Is.EqualTo(2));
         Assert.That(all.Err, Is.EqualTo("kmm: --all draws maps: it needs --html DIR\n"));
