@@ -11,7 +11,7 @@ public static class EraDifferences
     public static readonly IReadOnlyList<EraDifference> All =
     [
         new("pt-reclaim",
-            "6.14: mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED) (mm/pt_reclaim.c, CONFIG_PT_RECLAIM)",
+            "6375e95f381e (v6.14): mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED) (mm/pt_reclaim.c, CONFIG_PT_RECLAIM)",
             "the host frees PTE tables that MADV_DONTNEED leaves empty; the replayed combination does not apply the upstream series' pt-reclaim",
             new HashSet<string>(StringComparer.Ordinal) { "VmPTE" },
             c => c.Host.PtReclaim && !c.Patches.Contains("pt-reclaim")

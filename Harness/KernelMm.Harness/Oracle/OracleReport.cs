@@ -16,6 +16,8 @@ public static class OracleReport
         sb.Append("kmm oracle ").Append(r.Scenario).Append('\n');
         foreach (string line in r.Host.Describe())
             sb.Append(line).Append('\n');
+        var corresponds = OracleRunner.Auto(null, r.Host);
+        sb.Append($"host corresponds to: series {corresponds.Series.Name}, patches {corresponds.Label}\n");
         sb.Append($"model: series {r.Combination.Series.Name}, patches {r.Combination.Label}\n");
         sb.Append($"replayed: {r.CallsReplayed} calls; not replayed: {(r.NotReplayed.Count == 0 ? "none" : r.NotReplayed.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
         foreach (string n in r.NotReplayed)
