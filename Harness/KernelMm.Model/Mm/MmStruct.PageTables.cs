@@ -139,6 +139,51 @@ public sealed partial class MmStruct
         return new EntryRef(ptePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
     }
 
+    /// <summary>pud_alloc: the PUD table under the pgd entry of <paramref name="addr"/>, allocated if none; -1 when memory is out.</summary>
+    private long PudAlloc(ulong addr)
+    {
+        var pgd = _k.Tables[Pgd];
+        int gi = pgd_index(addr);
+        if (pgd_none(pgd[gi]))
+        {
+            long pud = AllocUserTable(PageLevel.PG_LEVEL_1G);
+            if (pud < 0)
+                return -1;
+            SetPgd(gi, mk_table(pud, _PAGE_TABLE));
+        }
+        return pte_pfn(pgd[gi]);
+    }
+
+    /// <summary>pmd_alloc: the PMD table under the PUD entry of <paramref name="addr"/> in table <paramref name="pudPfn"/>, allocated if none.</summary>
+    private long PmdAlloc(long pudPfn, ulong addr)
+    {
+        var pudt = _k.Tables[pudPfn];
+        int ui = pud_index(addr);
+        if (pud_none(pudt[ui]))
+        {
+            long pmd = AllocUserTable(PageLevel.PG_LEVEL_2M);
+            if (pmd < 0)
+                return -1;
+            pudt[ui] = mk_table(pmd, _PAGE_TABLE);
+        }
+        return pud_pfn(pudt[ui]);
+    }
+
+    /// <summary>pte_alloc: the PTE table under the PMD entry of <paramref name="addr"/> in table <paramref name="pmdPfn"/>, allocated if none.</summary>
+    private long PteAllocIn(long pmdPfn, ulong addr)
+    {
+        var pmdt = _k.Tables[pmdPfn];
+        int mi = pmd_index(addr);
+        if (pmd_none(pmdt[mi]))
+        {
+            long pte = AllocUserTable(PageLevel.PG_LEVEL_4K);
+            if (pte < 0)
+                return -1;
+            pmdt[mi] = mk_table(pte, _PAGE_TABLE);
+        }
+        return pmd_pfn(pmdt[mi]);
+    }
+
     /// <summary>
     /// The entries of [start, end) that are not none, in address order, with their slots:
     /// what each *_pte_range of mm/ visits. A missing PTE table skips its whole 2M. The
