@@ -79,7 +79,11 @@ public class KmemUnchargeFreeTests
         ulong a = p.Mmap(64 * MiB, at: 0x700000000000);
         p.Touch(a, 64 * MiB, Access.Write);
         p.Munmap(a, 64 * MiB);
-        Assert.That(cg.Stat["pagetables"], Is.EqualTo((34 + 3) * 4096), "34 freed tables stay charged (uncharge_list clears mem_cgroup first; 1/5 does not touch it), plus the 3 live stack tables");
+        Assert.Multiple(() =>
+        {
+            Assert.That(cg.KmemUsage, Is.EqualTo((34 + 3) * 4096 + 8192 + 16384), "34 freed tables stay charged (uncharge_list clears mem_cgroup first; 1/5 does not touch it), plus the 3 live stack tables, the pgd and the stack");
+            Assert.That(cg.Stat["pagetables"], Is.EqualTo(2 * 4096), "the destructors ran: only the stack's PMD and PTE tables are counted");
+        });
     }
 
     [TestCase(false)]
@@ -92,17 +96,19 @@ public class KmemUnchargeFreeTests
         var p = k.Spawn("t", cg);
         ulong a = p.Mmap(64 * MiB, at: 0x700000000000);
         p.Touch(a, 64 * MiB, Access.Read);
-        long before = cg.Stat["pagetables"];
+        long before = cg.Stat["pagetables"], kmemBefore = cg.KmemUsage;
         k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        Assert.That(before - cg.Stat["pagetables"], Is.EqualTo(32 * 4096), "the destructor runs before __free_page either way");
         if (patched)
         {
-            Assert.That(before - cg.Stat["pagetables"], Is.EqualTo(32 * 4096));
+            Assert.That(kmemBefore - cg.KmemUsage, Is.EqualTo(32 * 4096));
             Assert.That(k.Log.Warnings, Is.Empty);
         }
         else
         {
             Assert.That(k.Log.Warnings.Count(w => w.Kind == "bad-page"), Is.EqualTo(32));
             Assert.That(k.Log.Warnings[0].Message, Does.Contain("page still charged to cgroup"));
+            Assert.That(kmemBefore - cg.KmemUsage, Is.Zero);
         }
     }
 }

@@ -60,7 +60,11 @@ public sealed class MemcgController(Kernel k)
         AfterKmemCharge?.Invoke(pfn, order);
     }
 
-    /// <summary>memcg_kmem_charge_pages: both counters, page-&gt;mem_cgroup, the stat of the page's kind.</summary>
+    /// <summary>
+    /// memcg_kmem_charge_pages: both counters (memcg_charge_kmem charges kmem, then
+    /// try_charge the memory counter: v1 memory.usage_in_bytes includes kmem),
+    /// page-&gt;mem_cgroup, and the kernel_stack stat for a stack.
+    /// </summary>
     internal void ChargeKmem(long pfn, int order, Memcg memcg)
     {
         long n = 1L << order;
@@ -132,11 +136,24 @@ public sealed class MemcgController(Kernel k)
         k.Frames[pfn].MemcgId = 0;
     }
 
+    // memory.stat pagetables is not attributed here: it is NR_PAGETABLE of the memcg's
+    // lruvec, moved by the table constructor and destructor (see ModPageTableStat).
     private static void AttributeKind(Memcg memcg, PageOwnerKind kind, long n)
     {
-        if (kind == PageOwnerKind.UserPageTable)
-            memcg.PageTablePages += n;
-        else if (kind == PageOwnerKind.KernelStack)
+        if (kind == PageOwnerKind.KernelStack)
             memcg.KernelStackPages += n;
+    }
+
+    /// <summary>
+    /// inc/dec_lruvec_page_state(page, NR_PAGETABLE) in pgtable_pte_page_ctor/dtor and
+    /// pgtable_pmd_page_ctor/dtor (include/linux/mm.h, 5.11+): the memcg's memory.stat
+    /// pagetables follows the page's memcg at ctor and dtor time, whatever later happens to
+    /// its kmem charge. The generic __pud_alloc_one runs no constructor, so PUD tables are
+    /// never in it.
+    /// </summary>
+    internal void ModPageTableStat(long pfn, long delta)
+    {
+        if (ById(k.Frames.Peek(pfn).MemcgId) is { } memcg)
+            memcg.PageTablePages += delta;
     }
 }

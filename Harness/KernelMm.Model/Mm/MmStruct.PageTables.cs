@@ -14,11 +14,14 @@ public sealed partial class MmStruct
     /// <summary>
     /// pgd_alloc: one page, or two with KAISER (PGD_ALLOCATION_ORDER 1: the shadow pgd at
     /// +4 KiB); pgd_ctor copies the kernel half of init_mm's pgd, and of its shadow.
+    /// _pgd_alloc asks for GFP_PGTABLE_USER (arch/x86/mm/pgtable.c, 5.x), so the pgd is
+    /// charged to the memcg's kmem like every user table: 8 KiB under pti. It runs no
+    /// page-table constructor, so it is not in NR_PAGETABLE nor in memory.stat pagetables.
     /// </summary>
     private void PgdAlloc()
     {
         int order = _k.Options.Pti ? 1 : 0;
-        long pfn = _k.Buddy.AllocPages(order, GfpFlags.GFP_PGTABLE_KERNEL, PageOwnerKind.UserPageTable, Owner.Pid);
+        long pfn = _k.Memcgs.AllocKmemPages(GfpFlags.GFP_PGTABLE_USER, order, ChargeTo, PageOwnerKind.UserPageTable, Owner.Pid);
         if (pfn < 0)
             throw new KernelErrnoException("fork", Errno.ENOMEM, "pgd_alloc");
         Pgd = pfn;
@@ -32,13 +35,19 @@ public sealed partial class MmStruct
         }
     }
 
-    /// <summary>pgd_free, after exit_mmap emptied the user half.</summary>
+    /// <summary>
+    /// pgd_free, after exit_mmap emptied the user half. The pgd never goes through a
+    /// release_pages batch; in the base kernel (2015 kmemcg: what alloc_kmem_pages charged,
+    /// free_kmem_pages uncharges) pgd_free pairs its charged allocation with
+    /// free_kmem_pages, so the pgd's charge comes back; with kmem-uncharge-free that helper
+    /// is gone and the generic free path uncharges the PageKmem pgd instead.
+    /// </summary>
     private void PgdFree()
     {
         _k.Tables.Remove(Pgd);
         if (ShadowPgd >= 0)
             _k.Tables.Remove(ShadowPgd);
-        _k.Buddy.FreePages(Pgd, ShadowPgd >= 0 ? 1 : 0);
+        _k.Memcgs.FreeKmemPages(Pgd, ShadowPgd >= 0 ? 1 : 0);
     }
 
     /// <summary>
@@ -80,6 +89,7 @@ public sealed partial class MmStruct
         {
             Frames[pfn].Flags |= PageFlags.PG_table;
             _k.VmStat.Mod(VmStatItem.NR_PAGETABLE, 1);
+            _k.Memcgs.ModPageTableStat(pfn, 1);
         }
         PgtablesBytes += (long)PAGE_SIZE;
         _k.PageTableHooks.UserTableAllocated?.Invoke(this, pfn, tableOf);
@@ -93,6 +103,7 @@ public sealed partial class MmStruct
         {
             Frames[pfn].Flags &= ~PageFlags.PG_table;
             _k.VmStat.Mod(VmStatItem.NR_PAGETABLE, -1);
+            _k.Memcgs.ModPageTableStat(pfn, -1);
         }
         PgtablesBytes -= (long)PAGE_SIZE;
         _k.PageTableHooks.UserTableFreed?.Invoke(this, pfn, tableOf);

@@ -36,9 +36,9 @@ public class WhereExpressionTests
     [TestCase("Recorded[\"after free_ptes: pagetables bytes\"] < 151552")]
     [TestCase("Recorded[\"after free_ptes: pagetables bytes\"] < Recorded[\"read back: pagetables bytes\"]")]
     [TestCase("Recorded[\"vm.free_ptes written\"] == true && Recorded[\"vm.free_ptes written\"] == \"true\"")]
-    [TestCase("Recorded[\"after free_ptes: kmem bytes\"] - 36864 == 0")]
+    [TestCase("Recorded[\"after free_ptes: kmem bytes\"] - 45056 == 0")]
     [TestCase("Processes[\"qemu\"][\"VmPTE\"] == 20 && Processes[1].Memcg == \"vm\" && Processes.Count == 1")]
-    [TestCase("Memcg[\"vm\"][\"pagetables\"] == 20480 && Memcg[\"vm\"].KmemUsage == 36864 && Memcg[\"vm\"][\"memory.usage_in_bytes\"] == 40960")]
+    [TestCase("Memcg[\"vm\"][\"pagetables\"] == 12288 && Memcg[\"vm\"].KmemUsage == 45056 && Memcg[\"vm\"][\"memory.usage_in_bytes\"] == 49152")]
     [TestCase("Warnings.Count == 0 && KernelPageTables.Contains(\"Low Kernel Mapping\") && Checkpoint == \"end\"")]
     [TestCase("!Vmstat.Has(\"nr_overhead\") && Vmstat.Get(\"nr_overhead\", -1) == -1")]
     public void Each_lookup_reads_the_checkpoint(string expression) =>
@@ -48,7 +48,7 @@ public class WhereExpressionTests
     public void The_same_expressions_are_false_where_the_tables_were_not_uncharged()
     {
         var charged = Outcome("kmem/free-ptes-uncharge", "!kaiser-nr-overhead & !kmem-uncharge-free & pte-refcount")[0];
-        Assert.That(Eval("Memcg[\"vm\"][\"pagetables\"] == 20480", charged).Item1, Is.EqualTo(WhereOutcome.False));
+        Assert.That(Eval("Memcg[\"vm\"].KmemUsage == 45056", charged).Item1, Is.EqualTo(WhereOutcome.False));
         Assert.That(Eval("Warnings.Any(w => w.Contains(\"page still charged to cgroup\"))", charged).Item1, Is.EqualTo(WhereOutcome.True));
     }
 
@@ -108,7 +108,7 @@ public class WhereExpressionTests
         Assert.That(cp.Meminfo.Single(m => m.Name == "VmallocTotal").Kb, Is.EqualTo(34359738367L));
         Assert.That(cp.Processes.Single().Status.Single(s => s.Name == "VmPTE").Kb, Is.EqualTo(20));
         Assert.That(cp.Processes[0].PageTables, Does.StartWith("---[ User Space ]---\n"));
-        Assert.That(cp.Memcgs.Single().Lines.Single(l => l.Key == "memory.stat pagetables").Bytes, Is.EqualTo(20480));
+        Assert.That(cp.Memcgs.Single().Lines.Single(l => l.Key == "memory.stat pagetables").Bytes, Is.EqualTo(12288));
         Assert.That(cp.Recorded, Has.Count.EqualTo(6));
         Assert.That(cp.KernelPageTables, Does.EndWith("x86/mm: Checked W+X mappings: passed, no W+X pages found.\n"));
         Assert.That(cp.Metrics().Select(m => m.Key), Does.Contain("memcg vm.memory.stat pagetables").And.Contain("process 1 (qemu).VmPTE")

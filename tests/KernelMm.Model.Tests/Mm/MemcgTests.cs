@@ -15,7 +15,7 @@ public class MemcgTests
         p.Touch(a, 64L << 20, Access.Write);
         Assert.Multiple(() =>
         {
-            Assert.That(cg.Stat["pagetables"], Is.EqualTo(p.Status["VmPTE"] * 1024));
+            Assert.That(cg.Stat["pagetables"], Is.EqualTo(p.Status["VmPTE"] * 1024 - 4096), "every table but the PUD: __pud_alloc_one runs no constructor");
             Assert.That(cg.KmemUsage - kmem0, Is.EqualTo(32 * 4096), "32 PTE tables for 64 MiB (the PMD and PUD exist already)");
             Assert.That(cg.Stat["anon"], Is.EqualTo((64L << 20) + 4096));
             Assert.That(cg.Stat["kernel_stack"], Is.EqualTo(16384));
@@ -23,28 +23,48 @@ public class MemcgTests
     }
 
     [Test]
-    public void TheBaseKernelLeaksTheChargeOfTablesFreedInBatches()
+    public void TheBaseKernelLeaksTheKmemChargeOfTablesFreedInBatchesButNotTheirPagetablesStat()
     {
         var k = TestKernel.Boot();
         var cg = k.Memcgs.Create("job");
         var p = k.Spawn("worker", cg);
-        long tables0 = cg.Stat["pagetables"];
+        long tables0 = cg.Stat["pagetables"], kmem0 = cg.KmemUsage;
         ulong a = p.Mmap(64L << 20, at: 0x300000000000);
         p.Touch(a, 64L << 20, Access.Write);
         p.Munmap(a, 64L << 20);
         Assert.Multiple(() =>
         {
-            Assert.That(p.Status["VmPTE"] * 1024, Is.EqualTo(tables0), "the tables are gone");
-            Assert.That(cg.Stat["pagetables"] - tables0, Is.EqualTo(34 * 4096), "but their kmem charge stays (32 PTE + PMD + PUD)");
+            Assert.That(p.Status["VmPTE"] * 1024, Is.EqualTo(3 * 4096), "the tables are gone");
+            Assert.That(cg.Stat["pagetables"], Is.EqualTo(tables0), "the destructors moved NR_PAGETABLE back");
+            Assert.That(cg.KmemUsage - kmem0, Is.EqualTo(34 * 4096), "but their kmem charge stays (32 PTE + PMD + PUD)");
             Assert.That(cg.Stat["anon"], Is.EqualTo(4096), "anonymous pages uncharge normally");
         });
         p.Exit();
         Assert.Multiple(() =>
         {
             Assert.That(cg.Stat["kernel_stack"], Is.Zero, "free_kmem_pages uncharges the stack");
-            Assert.That(cg.Stat["pagetables"], Is.EqualTo(37 * 4096), "all tables ever allocated stay charged");
+            Assert.That(cg.Stat["pagetables"], Is.Zero);
+            Assert.That(cg.KmemUsage, Is.EqualTo(37 * 4096), "every table ever allocated stays charged; the pgd (free_kmem_pages) does not");
+            Assert.That(cg.Usage, Is.Zero, "uncharge_list took the tables from the memory counter (as file pages), not from kmem");
             Assert.That(k.Log.Warnings, Is.Empty, "the pages were freed cleanly: page->mem_cgroup was cleared by uncharge_list");
         });
+    }
+
+    [Test]
+    public void ThePgdIsChargedToKmem()
+    {
+        var k = TestKernel.Boot();
+        var cg = k.Memcgs.Create("job");
+        var p = k.Spawn("worker", cg);
+        Assert.Multiple(() =>
+        {
+            // pgd (8 KiB under pti) + stack (16 KiB) + the stack page's PUD, PMD and PTE tables.
+            Assert.That(cg.KmemUsage, Is.EqualTo(8192 + 16384 + 3 * 4096));
+            Assert.That(cg.Usage, Is.EqualTo(cg.KmemUsage + 4096), "memory.usage_in_bytes includes kmem, and the stack page");
+            Assert.That(cg.Stat["pagetables"], Is.EqualTo(2 * 4096), "PMD and PTE: neither the pgd nor the PUD runs a constructor");
+        });
+        p.Exit();
+        Assert.That(cg.KmemUsage, Is.EqualTo(3 * 4096), "the pgd's charge comes back at pgd_free; the three tables leak through release_pages");
     }
 
     [Test]
