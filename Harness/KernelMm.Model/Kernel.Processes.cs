@@ -10,7 +10,15 @@ public sealed partial class Kernel
 {
     private readonly List<Process> _processes = [];
     private readonly List<Func<long>> _shrinkers = [];
-    private int _nextPid = 1;
+    /// <summary>
+    /// RESERVED_PIDS (kernel/pid.c): where alloc_pid starts again after pid_max wraps, so
+    /// that init (pid 1), kthreadd (2) and the boot's kernel threads and daemons keep their
+    /// low pids. The model starts its user tasks here: init is not modelled, and no
+    /// scenario task can be pid 1, which oom_unkillable_task excludes.
+    /// </summary>
+    public const int RESERVED_PIDS = 300;
+
+    private int _nextPid = RESERVED_PIDS;
 
     /// <summary>Live processes, in pid order.</summary>
     public IReadOnlyList<Process> Processes => _processes;
@@ -158,26 +166,37 @@ public sealed partial class Kernel
         (flags & _PAGE_USER) != 0 && (!write || ((flags & _PAGE_RW) != 0 && (flags & _PAGE_DIRTY) != 0));
 
     /// <summary>
-    /// out_of_memory: kill the task with the most RSS plus page tables (oom_badness), the
-    /// first in pid order on a tie. Logged as the kernel logs it.
+    /// out_of_memory's select_bad_process (mm/oom_kill.c, 5.x): for_each_process in task-list
+    /// (creation) order, oom_evaluate_task skips an unkillable task (oom_unkillable_task:
+    /// the global init, kernel threads) and takes a task whose oom_badness (RSS plus page
+    /// tables in pages; no swap, oom_score_adj 0) is not below the best so far
+    /// (<c>points &lt; oc-&gt;chosen_points</c> goes to next): on a tie the later task wins.
+    /// Logged as the kernel logs it.
     /// </summary>
     internal void OutOfMemory(Process current)
     {
         Process? victim = null;
-        long best = -1;
+        long best = long.MinValue;
         foreach (var p in _processes)
         {
-            long points = p.Mm.AnonRss + (p.Mm.PgtablesBytes >> 12);
-            if (points > best)
-            {
-                best = points;
-                victim = p;
-            }
+            if (OomUnkillableTask(p))
+                continue;
+            long points = OomBadness(p);
+            if (points < best)
+                continue;
+            best = points;
+            victim = p;
         }
         victim ??= current;
         Log.Warn("oom-kill", $"Out of memory: Killed process {victim.Pid} ({victim.Comm}) total-vm:{victim.Mm.TotalVm * 4}kB, anon-rss:{victim.Mm.AnonRss * 4}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:{victim.Mm.PgtablesBytes >> 10}kB oom_score_adj:0");
         victim.Exit();
     }
+
+    /// <summary>oom_unkillable_task: is_global_init (pid 1); the model has no kernel threads in its task list.</summary>
+    internal static bool OomUnkillableTask(Process p) => p.Pid == 1;
+
+    /// <summary>oom_badness: get_mm_rss + MM_SWAPENTS (none) + mm_pgtables_bytes / PAGE_SIZE, oom_score_adj 0.</summary>
+    internal static long OomBadness(Process p) => p.Mm.AnonRss + (p.Mm.PgtablesBytes >> 12);
 
     /// <summary>
     /// __vm_enough_memory (mm/util.c): charges <paramref name="pages"/> to vm_committed_as if

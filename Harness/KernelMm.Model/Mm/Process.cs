@@ -181,6 +181,19 @@ public sealed class Process
         yield return ("VmPTE", Mm.PgtablesBytes >> 10);
     }
 
+    /// <summary>
+    /// The memory lines of /proc/PID/status as fs/proc/task_mmu.c task_mem prints them:
+    /// <c>seq_put_decimal_ull_width(m, "VmPeak:\t", ..., 8)</c> then " kB", so
+    /// <c>Name:\t%8lu kB</c>.
+    /// </summary>
+    public string RenderStatus()
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var (name, kb) in StatusLines())
+            sb.Append(name).Append(":\t").Append(kb.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(8)).Append(" kB\n");
+        return sb.ToString();
+    }
+
     /// <summary>A /proc/PID/status value by name, in kB.</summary>
     public IReadOnlyDictionary<string, long> Status => StatusLines().ToDictionary(l => l.Name, l => l.Kb);
 

@@ -60,7 +60,7 @@ public class ModelAnswerTests
         var show = _clone.Kmm("show", "repro/oom.csx", "--patches", "all");
         Assert.That(show.ExitCode, Is.EqualTo(0), show.ToString());
         Assert.That(show.Out, Does.Contain("hog alive = false\nother alive = true\n"));
-        Assert.That(show.Out, Does.Contain("oom-kill: Out of memory: Killed process 1 (hog) total-vm:24708kB, anon-rss:24580kB"));
+        Assert.That(show.Out, Does.Contain("oom-kill: Out of memory: Killed process 300 (hog) total-vm:24708kB, anon-rss:24580kB"));
         Assert.That(Directory.Exists(_clone.SnapshotsDir), Is.False, "a reproducer outside Scenarios/ never writes a snapshot");
     }
 
@@ -78,7 +78,7 @@ public class ModelAnswerTests
         var r = _clone.Kmm("show", "repro/killed.csx");
 
         Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
-        Assert.That(r.ErrLines[0], Is.EqualTo("repro/killed.csx:5: KernelErrnoException: munmap: -ESRCH (process 1 (hog) has exited) [patches: none]"), r.ToString());
+        Assert.That(r.ErrLines[0], Is.EqualTo("repro/killed.csx:5: KernelErrnoException: munmap: -ESRCH (process 300 (hog) has exited) [patches: none]"), r.ToString());
     }
 
     // Line 3 of a script whose lines 1 and 2 spawn a task and map 1 MiB at `buf`.
@@ -104,12 +104,12 @@ public class ModelAnswerTests
     }
 
     // Line 4 of a script that spawns a task, uses it (line 2: it works before Exit) and ends it (line 3).
-    [TestCase("p.Mmap(4096);", "mmap: -ESRCH (process 1 (w) has exited)")]
-    [TestCase("p.Touch(buf, 4096, Access.Read);", "touch: -ESRCH (process 1 (w) has exited)")]
-    [TestCase("p.Munmap(buf, 4096);", "munmap: -ESRCH (process 1 (w) has exited)")]
-    [TestCase("p.Fork(\"child\");", "fork: -ESRCH (process 1 (w) has exited)")]
-    [TestCase("p.Exit();", "exit: -ESRCH (process 1 (w) has exited)")]
-    [TestCase("Record(\"rss\", p.Status[\"VmRSS\"]);", "/proc/1/status: -ESRCH (process 1 (w) has exited)")]
+    [TestCase("p.Mmap(4096);", "mmap: -ESRCH (process 300 (w) has exited)")]
+    [TestCase("p.Touch(buf, 4096, Access.Read);", "touch: -ESRCH (process 300 (w) has exited)")]
+    [TestCase("p.Munmap(buf, 4096);", "munmap: -ESRCH (process 300 (w) has exited)")]
+    [TestCase("p.Fork(\"child\");", "fork: -ESRCH (process 300 (w) has exited)")]
+    [TestCase("p.Exit();", "exit: -ESRCH (process 300 (w) has exited)")]
+    [TestCase("Record(\"rss\", p.Status[\"VmRSS\"]);", "/proc/300/status: -ESRCH (process 300 (w) has exited)")]
     public void The_process_API_after_Exit_is_ESRCH(string line, string expected)
     {
         _clone.Write("Scenarios/bad/exited.csx", $"var p = Spawn(\"w\");\nvar buf = p.Mmap(1.MiB());\np.Exit();\n{line}\n");
@@ -133,8 +133,8 @@ public class ModelAnswerTests
     }
 
     // A handle from before Boot() names nothing in the new kernel; it used to change the dropped one without a word.
-    [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\np.Mmap(1.MiB());\n", "mmap: -ESRCH (process 1 (old) belongs to a kernel that a later Boot() replaced)")]
-    [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\nRecord(\"rss\", p.Status[\"VmRSS\"]);\n", "/proc/1/status: -ESRCH (process 1 (old) belongs to a kernel that a later Boot() replaced)")]
+    [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\np.Mmap(1.MiB());\n", "mmap: -ESRCH (process 300 (old) belongs to a kernel that a later Boot() replaced)")]
+    [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\nRecord(\"rss\", p.Status[\"VmRSS\"]);\n", "/proc/300/status: -ESRCH (process 300 (old) belongs to a kernel that a later Boot() replaced)")]
     [TestCase("var m = Kernel.LoadModule(64.KiB(), 16.KiB());\nBoot(memory: 1.GiB());\nm.Unload();\n", "delete_module: -ENOENT (the module belongs to a kernel that a later Boot() replaced)")]
     [TestCase("var cg = Kernel.Memcg.Create(\"jobs\");\nBoot(memory: 1.GiB());\nSpawn(\"w\", cg);\n", "cgroup.procs: -ENOENT (memory cgroup jobs belongs to a kernel that a later Boot() replaced)")]
     public void A_handle_from_before_Boot_is_refused(string script, string expected)

@@ -28,7 +28,7 @@ public class InTestHostTests
         Assert.That(report.Failures, Is.Empty, string.Join("\n", report.Problems()));
         Assert.That(report.Status, Is.EqualTo(ScenarioStatus.New));
         Assert.That(report.Snapshot, Does.Contain("VmRSS = 2052\n"));
-        Assert.That(report.Snapshot, Does.Contain("##### process 1 (host-test)"));
+        Assert.That(report.Snapshot, Does.Contain("##### process 300 (host-test)"));
     }
 
     [Test]
