@@ -65,7 +65,7 @@ public class BisectCommandTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Does.Contain("\nfirst bad prefix: [1-5] pte-refcount\n"));
         Assert.That(r.Out, Does.Contain("\n{pte-refcount}: smallest; bad in all 16 combinations that apply it; necessary: every bad combination applies it\n"));
-        Assert.That(r.Out, Does.Match(@"\npte-refcount\n(  .*\n)*  end: process 1 \(app\)\.VmPTE +-8\n"), "two zero-page tables freed");
+        Assert.That(r.Out, Does.Match(@"\npte-refcount\n(  .*\n)*  end: process 300 \(app\)\.VmPTE +-8\n"), "two zero-page tables freed");
         Assert.That(r.Out, Does.Match(@"\n32 combinations run in \d+\.\d\d s"));
 
         var quick = _clone.Kmm("bisect", "Scenarios/ptes.csx", "--quick", "--where", "Recorded[\"free_ptes\"] == true");
@@ -94,7 +94,7 @@ public class BisectCommandTests
         var r = _clone.Kmm("compare", "Scenarios/ptes.csx", "--base", "none", "--head", "pte-refcount", "--checkpoint", "end");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Does.StartWith("scenario: ptes\nbase: none\nhead: pte-refcount\n\ncheckpoint: end\n            base        %change             head\n"));
-        Assert.That(r.Out, Does.Match(@"\n +\d+ +-\d+\.\d% +\d+  process 1 \(app\)\.VmPTE\n"));
+        Assert.That(r.Out, Does.Match(@"\n +\d+ +-\d+\.\d% +\d+  process 300 \(app\)\.VmPTE\n"));
         Assert.That(r.Out, Does.Not.Contain("checkpoint: read"));
         Assert.That(_clone.Kmm("compare", "Scenarios/ptes.csx", "--base", "nope").ExitCode, Is.EqualTo(2));
     }

@@ -100,7 +100,7 @@ public class FakeSeriesBisectTests
         var runs = session.Run([0, series.Parse("touch,fork").Mask]);
         var sections = CompareTable.Build(runs[0].State!, runs[1].State!);
         var end = sections.Single(s => s.Checkpoint == "end");
-        Assert.That(end.Rows.Select(r => r.Metric), Does.Contain("process 2 (child).VmRSS"), "a process only in head is a row of its own");
+        Assert.That(end.Rows.Select(r => r.Metric), Does.Contain("process 301 (child).VmRSS"), "a process only in head is a row of its own");
         Assert.That(end.Rows.Where(r => r.Kind == ChangeKind.Percent).Select(r => Math.Abs(r.Percent)), Is.Ordered.Descending);
         Assert.That(end.Rows.Select(r => r.Kind switch { ChangeKind.Added or ChangeKind.Removed => 0, ChangeKind.Absolute => 1, _ => 2 }), Is.Ordered,
             "added/removed first, then from zero, then by percentage");
