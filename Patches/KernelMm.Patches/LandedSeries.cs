@@ -13,6 +13,8 @@ public static class LandedSeries
 
     public static IEnumerable<IPatch> Patches() =>
     [
+        new KmemcgPageAlloc(),
         new PtReclaim(),
+        new CollapseLargePages(),
     ];
 }

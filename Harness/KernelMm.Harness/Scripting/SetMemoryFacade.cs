@@ -21,4 +21,5 @@ public sealed class SetMemoryFacade
     public void NotPresent(ulong addr, long pages) => S().NotPresent(addr, pages);
     public void Present(ulong addr, long pages) => S().Present(addr, pages);
     public void FourK(ulong addr, long pages) => S().FourK(addr, pages);
+    public void ReadOnlyExec(ulong addr, long pages) => S().ReadOnlyExec(addr, pages);
 }

@@ -23,8 +23,9 @@ public static class StateCapture
     public static (string Text, int Findings) Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
     {
         var sb = new StringBuilder();
-        var events = new HashSet<string>(VmStat.vm_event_text, StringComparer.Ordinal);
         var lines = k.VmStat.Lines().ToList();
+        // The kernel's own events and any a patch registered (direct_map_level2_collapses).
+        var events = new HashSet<string>(lines.Select(l => l.Name).Where(k.VmStat.IsEvent), StringComparer.Ordinal);
 
         Section(sb, "vmstat");
         foreach (var (n, v) in lines.Where(l => !events.Contains(l.Name)))

@@ -9,6 +9,8 @@ public enum CpaFlags
     CPA_ARRAY = 2,
     CPA_PAGES_ARRAY = 4,
     CPA_NO_CHECK_ALIAS = 8,
+    /// <summary>Try to collapse large pages at the end of cpa_flush (upstream 2025, set by set_memory_rox only); nothing reads it in the base kernel.</summary>
+    CPA_COLLAPSE = 16,
 }
 
 /// <summary>

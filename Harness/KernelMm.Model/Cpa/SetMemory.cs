@@ -22,6 +22,15 @@ public sealed class SetMemory(Kernel k)
     /// <summary>set_memory_x: clear NX.</summary>
     public void Exec(ulong addr, long numpages) => Change("set_memory_x", addr, numpages, 0, _PAGE_NX);
 
+    /// <summary>
+    /// set_memory_rox: x86's native one (6.2+), one request clearing RW and NX instead of
+    /// set_memory_ro then set_memory_x; its CPA flags come from <see cref="RoxFlags"/>.
+    /// </summary>
+    public void ReadOnlyExec(ulong addr, long numpages) => Change("set_memory_rox", addr, numpages, 0, _PAGE_RW | _PAGE_NX, flags: RoxFlags);
+
+    /// <summary>Seam: the CPA flags set_memory_rox passes (the 2025 collapse sets CPA_COLLAPSE). None in the base kernel.</summary>
+    public CpaFlags RoxFlags { get; set; }
+
     /// <summary>set_memory_np: clear PRESENT (GLOBAL goes with it, as it would read as PROTNONE).</summary>
     public void NotPresent(ulong addr, long numpages) => Change("set_memory_np", addr, numpages, 0, _PAGE_PRESENT);
 
@@ -43,12 +52,12 @@ public sealed class SetMemory(Kernel k)
     public ulong FourKMaskSet { get; set; }
 
     /// <summary>Any other set/clear pair, as change_page_attr_set_clr (e.g. the cpa-test bit).</summary>
-    public void Change(string call, ulong addr, long numpages, ulong set, ulong clr, bool forceSplit = false)
+    public void Change(string call, ulong addr, long numpages, ulong set, ulong clr, bool forceSplit = false, CpaFlags flags = CpaFlags.None)
     {
         Validate(call, addr, numpages);
         if (numpages == 0)
             return;
-        int ret = k.Cpa.change_page_attr_set_clr(new CpaData { Vaddr = [addr], NumPages = numpages, MaskSet = set, MaskClr = clr, ForceSplit = forceSplit });
+        int ret = k.Cpa.change_page_attr_set_clr(new CpaData { Vaddr = [addr], NumPages = numpages, MaskSet = set, MaskClr = clr, ForceSplit = forceSplit, Flags = flags });
         if (ret != 0)
             throw new KernelErrnoException(call, (Errno)(-ret), $"0x{addr:x}, {numpages} pages");
     }

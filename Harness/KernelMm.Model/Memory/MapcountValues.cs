@@ -16,6 +16,9 @@ public static class MapcountValues
     /// <summary>PAGE_KMEM_MAPCOUNT_VALUE: a kmem-charged page (kmem-uncharge-free, 2015).</summary>
     public const int PAGE_KMEM_MAPCOUNT_VALUE = -512;
 
+    /// <summary>PAGE_KMEMCG_MAPCOUNT_VALUE: the merged name of the same mark (v4.7, 4949148ad433), a page charged to kmemcg.</summary>
+    public const int PAGE_KMEMCG_MAPCOUNT_VALUE = PAGE_KMEM_MAPCOUNT_VALUE;
+
     /// <summary>All type values, for checks that they stay distinct.</summary>
     public static readonly int[] TypeValues = [PAGE_BUDDY_MAPCOUNT_VALUE, PAGE_BALLOON_MAPCOUNT_VALUE, PAGE_KMEM_MAPCOUNT_VALUE];
 }

@@ -36,10 +36,11 @@ public sealed class VmStat
     private readonly long[] _events = new long[(int)VmEventItem.NR_VM_EVENT_ITEMS];
     private readonly List<ExtraCounter> _extra = [];
 
-    private sealed class ExtraCounter(string name, string after)
+    private sealed class ExtraCounter(string name, string after, bool isEvent = false)
     {
         public string Name { get; } = name;
         public string After { get; } = after;
+        public bool IsEvent { get; } = isEvent;
         public long Value;
     }
 
@@ -78,6 +79,24 @@ public sealed class VmStat
         return _extra.Count - 1;
     }
 
+    /// <summary>
+    /// Adds a vm event line after <paramref name="after"/> (an event's name) and returns its
+    /// handle: the collapse of large pages adds <c>direct_map_level2_collapses</c> after
+    /// <c>direct_map_level3_splits</c>.
+    /// </summary>
+    public int RegisterEvent(string name, string after)
+    {
+        if (Array.IndexOf(vm_event_text, after) < 0 && _extra.All(e => !e.IsEvent || e.Name != after))
+            throw new ArgumentException($"no vm event '{after}' to insert '{name}' after", nameof(after));
+        if (TryGet(name, out _))
+            throw new ArgumentException($"vm event '{name}' exists already", nameof(name));
+        _extra.Add(new ExtraCounter(name, after, isEvent: true));
+        return _extra.Count - 1;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an event of this kernel (the fixed ones and those registered), not a counter.</summary>
+    public bool IsEvent(string name) => Array.IndexOf(vm_event_text, name) >= 0 || _extra.Any(e => e.IsEvent && e.Name == name);
+
     public void ModExtra(int handle, long delta) => _extra[handle].Value += delta;
 
     public long GetExtra(int handle) => _extra[handle].Value;
@@ -111,7 +130,11 @@ public sealed class VmStat
                 yield return e;
         }
         for (int i = 0; i < _events.Length; i++)
+        {
             yield return (vm_event_text[i], _events[i]);
+            foreach (var e in ExtrasAfter(vm_event_text[i]))
+                yield return e;
+        }
     }
 
     private IEnumerable<(string, long)> ExtrasAfter(string anchor)

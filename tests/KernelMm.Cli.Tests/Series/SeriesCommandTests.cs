@@ -44,7 +44,7 @@ public class SeriesCommandTests
         Assert.That(upstream.Out, Does.Contain("Scenarios/purge.csx [upstream]"), upstream.ToString());
         Assert.That(_clone.Snapshots().Received, Is.EqualTo(new[] { "Snapshots-upstream/purge.received.txt", "Snapshots/purge.received.txt" }));
         string text = System.Text.Encoding.UTF8.GetString(_clone.ReadBytes("Snapshots-upstream/purge.received.txt"));
-        Assert.That(text, Does.StartWith("scenario: purge\nseries: pt-reclaim\ncombinations: 2\noutcomes: 2\n"));
+        Assert.That(text, Does.StartWith("scenario: purge\nseries: kmemcg-page-alloc pt-reclaim collapse-large-pages\ncombinations: 8\noutcomes: 2\n"));
         Assert.That(text, Does.Contain("pte-refcount = false"), "a posted patch reads as not applied under the upstream series");
 
         var accept = _clone.Kmm("accept");
@@ -77,7 +77,7 @@ public class SeriesCommandTests
         Assert.That(_clone.Kmm("check", "Scenarios/purge.csx", "--patches", "all", "--where", where).ExitCode, Is.EqualTo(0), "the posted series keeps the table until free_ptes");
 
         var bisect = _clone.Kmm("bisect", "Scenarios/purge.csx", "--series", "upstream", "--where", where);
-        Assert.That(bisect.Out, Does.Contain("series: pt-reclaim").And.Contain("first bad prefix: [1] pt-reclaim"), bisect.ToString());
+        Assert.That(bisect.Out, Does.Contain("series: kmemcg-page-alloc pt-reclaim collapse-large-pages").And.Contain("first bad prefix: [1-2] pt-reclaim"), bisect.ToString());
     }
 
     [Test]
@@ -91,7 +91,7 @@ public class SeriesCommandTests
         var same = _clone.Kmm("compare", "Scenarios/purge.csx", "--series", "upstream", "--head", "pt-reclaim");
         Assert.That(same.Out, Does.Contain("base: none\nhead: pt-reclaim\n"), "one series: plain labels");
         var explicitSides = _clone.Kmm("compare", "Scenarios/purge.csx", "--base-series", "posted", "--base", "all", "--head-series", "upstream", "--head", "all");
-        Assert.That(explicitSides.Out, Does.Contain("base: posted:kaiser-nr-overhead,grouped-pages,kmem-uncharge-free,restore-large-pages,pte-refcount\nhead: upstream:pt-reclaim\n"),
+        Assert.That(explicitSides.Out, Does.Contain("base: posted:kaiser-nr-overhead,grouped-pages,kmem-uncharge-free,restore-large-pages,pte-refcount\nhead: upstream:kmemcg-page-alloc,pt-reclaim,collapse-large-pages\n"),
             explicitSides.ToString());
     }
 }

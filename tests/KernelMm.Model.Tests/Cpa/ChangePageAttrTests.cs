@@ -58,6 +58,30 @@ public class ChangePageAttrTests
         });
     }
 
+    private static ulong Entry(Kernel k, ulong va)
+    {
+        var e = k.lookup_address(va);
+        return k.Tables[e.TablePfn][e.Index];
+    }
+
+    [Test]
+    public void SetMemoryRoxIsOneRequestClearingRwAndNxWithTheRoxFlags()
+    {
+        var k = TestKernel.Boot();
+        var seen = new List<Model.Cpa.CpaFlags>();
+        k.Cpa.AfterCpaFlush = cpa => seen.Add(cpa.Flags);
+        k.SetMemory.ReadOnlyExec(SecondGiB, 1);
+        k.SetMemory.RoxFlags = Model.Cpa.CpaFlags.CPA_COLLAPSE;
+        k.SetMemory.ReadWrite(SecondGiB, 1);
+        k.SetMemory.ReadOnlyExec(SecondGiB, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Entry(k, SecondGiB) & (_PAGE_RW | _PAGE_NX), Is.Zero);
+            Assert.That(seen.Select(f => f & Model.Cpa.CpaFlags.CPA_COLLAPSE), Is.EqualTo(new[] { Model.Cpa.CpaFlags.None, Model.Cpa.CpaFlags.None, Model.Cpa.CpaFlags.CPA_COLLAPSE }),
+                "one cpa_flush per call; only set_memory_rox carries the seam's flags");
+        });
+    }
+
     [Test]
     public void AWhole2MChangeKeepsTheLargePage()
     {

@@ -41,6 +41,25 @@ public class VmStatTests
     }
 
     [Test]
+    public void ARegisteredEventFollowsItsAnchorAmongTheEvents()
+    {
+        var v = new VmStat();
+        int h = v.RegisterEvent("direct_map_level2_collapses", after: "direct_map_level3_splits");
+        v.ModExtra(h, 3);
+        var names = v.Lines().Select(l => l.Name).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(names[^1], Is.EqualTo("direct_map_level2_collapses"));
+            Assert.That(names[^2], Is.EqualTo("direct_map_level3_splits"));
+            Assert.That(v["direct_map_level2_collapses"], Is.EqualTo(3));
+            Assert.That(v.IsEvent("direct_map_level2_collapses") && v.IsEvent("pgfree"), Is.True);
+            Assert.That(v.IsEvent("nr_free_pages"), Is.False);
+            Assert.Throws<ArgumentException>(() => v.RegisterEvent("x", after: "nr_kernel_stack"), "a counter is no anchor for an event");
+            Assert.Throws<ArgumentException>(() => v.RegisterEvent("direct_map_level2_collapses", after: "pgfree"));
+        });
+    }
+
+    [Test]
     public void MeminfoLinesHaveTheKernelWidths()
     {
         var k = TestKernel.Boot();
