@@ -44,7 +44,7 @@ public class SeriesCommandTests
         Assert.That(upstream.Out, Does.Contain("Scenarios/purge.csx [upstream]"), upstream.ToString());
         Assert.That(_clone.Snapshots().Received, Is.EqualTo(new[] { "Snapshots-upstream/purge.received.txt", "Snapshots/purge.received.txt" }));
         string text = System.Text.Encoding.UTF8.GetString(_clone.ReadBytes("Snapshots-upstream/purge.received.txt"));
-        Assert.That(text, Does.StartWith("scenario: purge\nseries: kmemcg-page-alloc pt-reclaim collapse-large-pages\ncombinations: 8\noutcomes: 2\n"));
+        Assert.That(text, Does.StartWith("scenario: purge\nseries: kmemcg-page-alloc pt-reclaim collapse-large-pages\ncombinations: 8\noutcomes: 4\n"));
         Assert.That(text, Does.Contain("pte-refcount = false"), "a posted patch reads as not applied under the upstream series");
 
         var accept = _clone.Kmm("accept");
