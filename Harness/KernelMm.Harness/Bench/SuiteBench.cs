@@ -26,6 +26,9 @@ public sealed class SuiteBench(RepoLayout repo, IReadOnlyList<string> kmm) : IDi
     /// <summary>Why the last child run did not verify everything (null when it did).</summary>
     public string? LastProblem { get; private set; }
 
+    /// <summary>CPU seconds (user and system) of the last child run, where the platform says (Linux).</summary>
+    public double? LastCpuSeconds { get; private set; }
+
     /// <summary>Seconds of one <c>kmm run</c>; <paramref name="cold"/> empties the compile cache first.</summary>
     public double RunSuite(bool cold)
     {
@@ -44,12 +47,14 @@ public sealed class SuiteBench(RepoLayout repo, IReadOnlyList<string> kmm) : IDi
         psi.ArgumentList.Add("run");
         psi.Environment["KMM_UPDATE"] = "no";
         psi.Environment["NO_COLOR"] = "1";
+        double? cpu0 = ChildCpuTime.Seconds();
         long t0 = Stopwatch.GetTimestamp();
         using var child = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {kmm[0]}");
         var stdout = child.StandardOutput.ReadToEndAsync();
         var stderr = child.StandardError.ReadToEndAsync();
         child.WaitForExit();
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        LastCpuSeconds = ChildCpuTime.Seconds() - cpu0;
         LastProblem = child.ExitCode == 0
             ? null
             : $"kmm run exited {child.ExitCode}: {Tail(stderr.Result + stdout.Result)}";
