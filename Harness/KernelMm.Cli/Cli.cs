@@ -18,10 +18,26 @@ internal static class Cli
         ReportCommand.Create(),
         BenchCommand.Create(),
         OracleCommand.Create(),
+        FuzzCommand.Create(),
     };
+
+    /// <summary>KMM_MAX_MEMORY's default: the bench's scale case holds about 8 GiB; everything else far less.</summary>
+    private const long DefaultMaxMemoryMiB = 4096, BenchMaxMemoryMiB = 16384;
 
     public static int Main(string[] args)
     {
+        // A model bug (an endless loop inside one call, memory without bound) cannot be
+        // stopped from inside the run: the watchdog reports where and ends the process.
+        try
+        {
+            long max = Harness.Matrix.RunLimits.MaxMemoryFromEnvironment(args.FirstOrDefault() == "bench" ? BenchMaxMemoryMiB : DefaultMaxMemoryMiB);
+            Harness.Matrix.RunWatchdog.Arm(max, report => Harness.Matrix.RunWatchdog.ExitWith(report, ExitCodes.Findings));
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"kmm: {e.Message}");
+            return ExitCodes.Usage;
+        }
         var parse = Create().Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -92,12 +92,14 @@ public sealed partial class Kernel
     }
 
     /// <summary>flush_tlb_mm_range: on CPUs running the mm, INVLPG per page up to the ceiling, else a CR3 reload.</summary>
-    internal void FlushTlbMmRange(MmStruct mm, ulong start, ulong end)
+    /// <paramref name="check"/>: the TLBs are checked against the tables afterwards (a flush
+    /// point), unless the caller checks at its own (tlb_finish_mmu).
+    internal void FlushTlbMmRange(MmStruct mm, ulong start, ulong end, bool check = true)
     {
         ulong pages = (end - start) >> PAGE_SHIFT;
         foreach (var tlb in Tlbs.Cpus)
         {
-            if (tlb.CurrentPgd != mm.Pgd)
+            if (tlb.CurrentPgd != mm.Pgd || (Faults & Diagnostics.FaultInjection.SkipTlbFlush) != 0)
                 continue;
             if (pages > Tlb.TlbSet.tlb_single_page_flush_ceiling)
             {
@@ -107,14 +109,18 @@ public sealed partial class Kernel
             for (ulong va = start; va < end; va += PAGE_SIZE)
                 tlb.Invlpg(va);
         }
+        if (check)
+            FlushPoint("flush_tlb_mm_range", Tlb.FlushScope.Mm(mm.Pgd));
     }
 
     /// <summary>flush_tlb_mm: the whole mm, on the CPUs running it.</summary>
-    internal void FlushTlbMm(MmStruct mm)
+    internal void FlushTlbMm(MmStruct mm, bool check = true)
     {
         foreach (var tlb in Tlbs.Cpus)
             if (tlb.CurrentPgd == mm.Pgd)
                 tlb.FlushNonGlobal();
+        if (check)
+            FlushPoint("flush_tlb_mm", Tlb.FlushScope.Mm(mm.Pgd));
     }
 
     /// <summary>
@@ -229,10 +235,10 @@ public sealed partial class Kernel
     public IReadOnlyList<Diagnostics.KernelWarning> RunChecks() => new Checks.InvariantChecker(this).Run();
 
     /// <summary>The TLB check at a flush point: findings go to the log.</summary>
-    internal void FlushPoint(string where)
+    internal void FlushPoint(string where, Tlb.FlushScope scope)
     {
         if (CheckTlbAtFlushPoints)
-            Tlbs.CheckCoherence(Walker, c => Tlbs.Cpus[c].CurrentPgd, Log, where);
+            Tlbs.CheckCoherence(Walker, c => Tlbs.Cpus[c].CurrentPgd, Log, where, scope);
     }
 
     /// <summary>A page-table page goes back to the allocator: checked against every TLB first.</summary>

@@ -90,7 +90,17 @@ public sealed partial class Kernel
     public List<Func<IEnumerable<Diagnostics.KernelWarning>>> Invariants { get; } = [];
 
     /// <summary>Test-only breakage (see <see cref="Diagnostics.FaultInjection"/>).</summary>
-    public Diagnostics.FaultInjection Faults { get; set; }
+    public Diagnostics.FaultInjection Faults
+    {
+        get => _faults;
+        set
+        {
+            _faults = value;
+            Tables.MiscountClears = (value & Diagnostics.FaultInjection.MiscountTableEntries) != 0;
+        }
+    }
+
+    private Diagnostics.FaultInjection _faults;
 
     /// <summary>Check TLB coherence at every flush point (cpa_flush, tlb_finish_mmu, vfree); on by default.</summary>
     public bool CheckTlbAtFlushPoints { get; set; } = true;

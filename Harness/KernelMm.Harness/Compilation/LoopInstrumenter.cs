@@ -11,6 +11,8 @@ namespace KernelMm.Harness.Compilation;
 /// or runaway recursion). Only text is inserted, never a line break, so every line keeps its
 /// number and stack traces still name the script's own lines. Code that cannot reach the
 /// globals (static functions, types declared in the script) is left alone.
+/// Each statement of a block or of the script's top level is preceded by <c>__kmm_at(line);</c>,
+/// so a run stuck inside the model can be reported at the line it reached.
 /// </summary>
 internal static class LoopInstrumenter
 {
@@ -32,6 +34,8 @@ internal static class LoopInstrumenter
                 case LocalFunctionStatementSyntax l when l.Body is { } b && !IsStatic(l.Modifiers) && Reaches(l): Block(b); break;
                 case AnonymousFunctionExpressionSyntax a when a.Block is { } b && !IsStatic(a.Modifiers) && Reaches(a): Block(b); break;
             }
+            if (node is StatementSyntax st and not BlockSyntax && st.Parent is BlockSyntax or GlobalStatementSyntax && Reaches(st))
+                inserts.Add((st.SpanStart, 2, $"__kmm_at({st.GetLocation().GetLineSpan().StartLinePosition.Line + 1});"));
         }
         if (inserts.Count == 0)
             return text;

@@ -49,7 +49,8 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
     {
         using var cancel = new CancellationTokenSource();
         CombinationResult? result = null;
-        var thread = new Thread(() => result = RunOne(scenario, combination, cancel.Token, atCheckpoint), StackSize)
+        ScenarioRun? running = null;
+        var thread = new Thread(() => result = RunOne(scenario, combination, cancel.Token, atCheckpoint, r => running = r), StackSize)
         {
             IsBackground = true,
             Name = $"kmm {scenario.File.Name} [{combination.Label}]",
@@ -61,16 +62,35 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
         cancel.Cancel();
         if (thread.Join(Grace))
             return result!;
+        if (Volatile.Read(ref running) is { } stuck)
+            RunWatchdog.Stuck(stuck, scenario.File.DisplayPath, limits.WallClock);
         return new CombinationResult(combination, CombinationStatus.Stopped, null,
             new RunFailure(null, $"wall-clock limit of {limits.WallClock.TotalSeconds:0.###} s reached inside one model call; the run was abandoned", ""),
             sw.Elapsed, 0);
     }
 
     /// <summary>One combination on the calling thread; <paramref name="atCheckpoint"/> sees the kernel at each checkpoint.</summary>
-    public CombinationResult RunOne(CompiledScenario scenario, Combination combination, CancellationToken cancel = default, Action<string, Kernel>? atCheckpoint = null)
+    public CombinationResult RunOne(CompiledScenario scenario, Combination combination, CancellationToken cancel = default, Action<string, Kernel>? atCheckpoint = null) =>
+        RunOne(scenario, combination, cancel, atCheckpoint, null);
+
+    private CombinationResult RunOne(CompiledScenario scenario, Combination combination, CancellationToken cancel, Action<string, Kernel>? atCheckpoint, Action<ScenarioRun>? started)
     {
         var sw = Stopwatch.StartNew();
         var run = new ScenarioRun(scenario.File.Name, combination, limits, cancel) { AtCheckpoint = atCheckpoint };
+        started?.Invoke(run);
+        RunWatchdog.Enter(run, scenario.File.DisplayPath);
+        try
+        {
+            return RunMetered(scenario, combination, run, sw);
+        }
+        finally
+        {
+            RunWatchdog.Leave(run);
+        }
+    }
+
+    private CombinationResult RunMetered(CompiledScenario scenario, Combination combination, ScenarioRun run, Stopwatch sw)
+    {
         CombinationResult Failed(CombinationStatus status, RunFailure f) =>
             new(combination, status, null, f, sw.Elapsed, run.Meter.Operations);
         try

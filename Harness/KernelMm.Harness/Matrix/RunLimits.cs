@@ -24,6 +24,14 @@ public sealed record RunLimits(long MaxOperations, TimeSpan WallClock)
         return l;
     }
 
+    /// <summary>The process's memory limit (working set), in bytes: KMM_MAX_MEMORY in MiB, else <paramref name="defaultMiB"/>.</summary>
+    public static long MaxMemoryFromEnvironment(long defaultMiB, Func<string, string?>? getenv = null)
+    {
+        getenv ??= Environment.GetEnvironmentVariable;
+        long mib = getenv("KMM_MAX_MEMORY") is { Length: > 0 } s ? ParsePositive(s, "KMM_MAX_MEMORY") : defaultMiB;
+        return mib << 20;
+    }
+
     private static long ParsePositive(string s, string name) =>
         long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v > 0
             ? v

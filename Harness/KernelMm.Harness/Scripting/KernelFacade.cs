@@ -106,7 +106,7 @@ public sealed class KernelFacade
 
     private void Op([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        _run.Meter.Op();
+        _run.Meter.Op($"Kernel.{call}");
         _run.KernelCall($"Kernel.{call}");
     }
 }

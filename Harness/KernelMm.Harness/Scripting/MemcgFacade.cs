@@ -10,7 +10,7 @@ public sealed class MemcgFacade
     /// <summary>mkdir of a memory cgroup; processes spawned into it are charged to it.</summary>
     public ScriptMemcg Create(string name)
     {
-        _run.Meter.Op();
+        _run.Meter.Op("Kernel.Memcg.Create");
         _run.KernelCall("Kernel.Memcg.Create");
         return new ScriptMemcg(_run, _run.Kernel.Memcgs.Create(name));
     }

@@ -6,7 +6,7 @@ namespace KernelMm.Harness.Scripting;
 
 /// <summary>
 /// Counts a run's calls through the globals and enforces its limits. Every facade call
-/// goes through <see cref="Op"/>; loops and functions in the script call <see cref="Tick"/>
+/// goes through <see cref="Op()"/>; loops and functions in the script call <see cref="Tick"/>
 /// (inserted by the compiler), so a loop that never calls the model still sees the clock,
 /// and runaway recursion fails with an exception instead of overflowing the stack. Once a
 /// limit trips it stays tripped, so a script that catches the exception is stopped again at
@@ -30,6 +30,21 @@ public sealed class OperationMeter
 
     /// <summary>Why the run was stopped, once a limit tripped.</summary>
     public string? Tripped { get; private set; }
+
+    /// <summary>The script line the run last reached (inserted markers; 0 before the first), for a report of where a run is stuck.</summary>
+    public int Line { get; private set; }
+
+    /// <summary>The scenario-API call the run last made (null when the facade did not name it).</summary>
+    public string? LastCall { get; private set; }
+
+    /// <summary>Inserted by the scenario compiler before each statement: where the script is.</summary>
+    public void At(int line) => Line = line;
+
+    public void Op(string call)
+    {
+        LastCall = call;
+        Op();
+    }
 
     public void Op()
     {

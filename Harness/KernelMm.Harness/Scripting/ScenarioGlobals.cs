@@ -25,7 +25,7 @@ public sealed class ScenarioGlobals
     /// <summary>Boots the machine anew (optional: the default machine boots at first use of <see cref="Kernel"/> or <see cref="Spawn"/>).</summary>
     public void Boot(long memory = 4L << 30, int cpus = 2, bool gbpages = true, bool pti = true, bool protectPageTables = false)
     {
-        _run.Meter.Op();
+        _run.Meter.Op("boot");
         _run.Boot(new BootOptions(memory, cpus, gbpages, pti, protectPageTables));
     }
 
@@ -35,7 +35,7 @@ public sealed class ScenarioGlobals
     /// <summary>A new process (fork and exec of a fresh program), optionally in a memory cgroup.</summary>
     public ScriptProcess Spawn(string name, ScriptMemcg? memcg = null)
     {
-        _run.Meter.Op();
+        _run.Meter.Op("spawn");
         memcg?.CheckSameBoot("cgroup.procs");
         var p = _run.Kernel.Spawn(name, memcg?.Model);
         _run.Trace?.Spawned(p);
@@ -47,7 +47,7 @@ public sealed class ScenarioGlobals
     /// <summary>Captures the state now as a named section of the snapshot.</summary>
     public void Checkpoint(string name)
     {
-        _run.Meter.Op();
+        _run.Meter.Op("checkpoint");
         _run.Checkpoint(name);
     }
 
@@ -70,4 +70,8 @@ public sealed class ScenarioGlobals
     /// <summary>Inserted by the scenario compiler at the top of every loop body and function: checks the clock and the stack.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void __kmm_tick() => _run.Meter.Tick();
+
+    /// <summary>Inserted by the scenario compiler before each statement: the line the script reached, for a report of where a run is stuck.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void __kmm_at(int line) => _run.Meter.At(line);
 }

@@ -50,6 +50,9 @@ public sealed class ScenarioRun
     /// <summary>A kernel-internal call: the oracle lists it as not replayed.</summary>
     internal void KernelCall(string what) => Trace?.NotReplayedCall(what);
 
+    /// <summary>The model's own count of operations so far (0 before the boot); read by the watchdog from another thread.</summary>
+    public long KernelOperations => Volatile.Read(ref _kernel)?.Operations ?? 0;
+
     /// <summary>Invariant violations over all checkpoints so far.</summary>
     public int Findings => _checkpoints.Sum(c => c.Findings);
 

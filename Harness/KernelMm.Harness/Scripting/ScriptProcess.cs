@@ -116,7 +116,7 @@ public sealed class ScriptProcess
 
     private void Op(string call)
     {
-        _run.Meter.Op();
+        _run.Meter.Op(call);
         _run.CheckSameBoot(_kernel, call, Errno.ESRCH, $"process {Pid} ({Comm})");
     }
 

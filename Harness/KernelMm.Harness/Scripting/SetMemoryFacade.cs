@@ -9,7 +9,7 @@ public sealed class SetMemoryFacade
 
     private Model.Cpa.SetMemory S([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        _run.Meter.Op();
+        _run.Meter.Op($"Kernel.SetMemory.{call}");
         _run.KernelCall($"Kernel.SetMemory.{call}");
         return _run.Kernel.SetMemory;
     }

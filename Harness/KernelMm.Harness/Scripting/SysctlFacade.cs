@@ -13,7 +13,7 @@ public sealed class SysctlFacade
     /// </summary>
     public bool Write(string name, long value)
     {
-        _run.Meter.Op();
+        _run.Meter.Op("Kernel.Sysctl.Write");
         _run.KernelCall($"Kernel.Sysctl.Write(\"{name}\", {value})");
         return _run.Kernel.Sysctl.Write(name, value);
     }

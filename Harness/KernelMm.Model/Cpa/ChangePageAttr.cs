@@ -398,7 +398,7 @@ public sealed class ChangePageAttr(Kernel k)
                     k.Tlbs.flush_tlb_one_kernel(cpa.Addr(i));
             }
         }
-        k.FlushPoint("cpa_flush");
+        k.FlushPoint("cpa_flush", Tlb.FlushScope.KernelHalf);
         AfterCpaFlush?.Invoke(cpa);
     }
 

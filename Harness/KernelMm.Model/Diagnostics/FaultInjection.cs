@@ -8,7 +8,7 @@ namespace KernelMm.Model.Diagnostics;
 public enum FaultInjection
 {
     None = 0,
-    /// <summary>cpa_flush and tlb_finish_mmu skip their TLB flush.</summary>
+    /// <summary>cpa_flush, tlb_finish_mmu and flush_tlb_mm_range skip their TLB flush (the check at the flush point still runs).</summary>
     SkipTlbFlush = 1 << 0,
     /// <summary>free_pte_range unlinks a PTE table but never frees it.</summary>
     LeakPageTable = 1 << 1,
@@ -18,4 +18,11 @@ public enum FaultInjection
     DoubleFree = 1 << 3,
     /// <summary>page_remove_rmap forgets NR_ANON_MAPPED.</summary>
     DropCounterUpdate = 1 << 4,
+    /// <summary>add_mm_counter never lowers MM_ANONPAGES (zap and COW forget their decrement).</summary>
+    SkipRssDecrement = 1 << 5,
+    /// <summary>mem_cgroup_charge counts an anonymous page twice in memory.usage.</summary>
+    DoubleCharge = 1 << 6,
+    /// <summary>A page table's count of non-none entries is not lowered when an entry is cleared.</summary>
+    MiscountTableEntries = 1 << 7,
+
 }

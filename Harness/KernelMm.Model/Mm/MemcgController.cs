@@ -112,7 +112,7 @@ public sealed class MemcgController(Kernel k)
     {
         if (memcg is null)
             return;
-        memcg.MemoryPages++;
+        memcg.MemoryPages += (k.Faults & Diagnostics.FaultInjection.DoubleCharge) != 0 ? 2 : 1;
         memcg.AnonPages++;
         k.Frames[pfn].MemcgId = memcg.Id;
     }

@@ -69,6 +69,8 @@ public sealed partial class MmStruct
 
     private void AddRss(long delta)
     {
+        if (delta < 0 && (_k.Faults & Diagnostics.FaultInjection.SkipRssDecrement) != 0)
+            return;
         AnonRss += delta;
         HiwaterRss = Math.Max(HiwaterRss, AnonRss);
     }

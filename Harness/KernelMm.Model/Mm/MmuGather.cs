@@ -54,12 +54,12 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
         {
             // Freed tables mean paging-structure caches must go too: a full flush of the mm.
             if (_freedTables)
-                k.FlushTlbMm(mm);
+                k.FlushTlbMm(mm, check: false);
             else
-                k.FlushTlbMmRange(mm, _start, _end);
+                k.FlushTlbMmRange(mm, _start, _end, check: false);
         }
         if (_end > _start)
-            k.FlushPoint("tlb_finish_mmu");
+            k.FlushPoint("tlb_finish_mmu", Tlb.FlushScope.Mm(mm.Pgd));
         foreach (var pfn in _tables)
         {
             k.Tlbs.CheckTableFree(pfn, k.Log, "tlb_finish_mmu");

@@ -56,6 +56,9 @@ public sealed class PageTableStore
             Generation++;
     }
 
+    /// <summary>Fault injection (<c>MiscountTableEntries</c>): a cleared entry of a full table leaves its count of non-none entries as it was.</summary>
+    internal bool MiscountClears { get; set; }
+
     internal sealed class Segment
     {
         public readonly ulong[]?[] Dense = new ulong[]?[1 << SegShift];
@@ -207,7 +210,7 @@ public sealed class PageTableStore
                 if (value != 0)
                     seg.Used[off]++;
             }
-            else if (value == 0)
+            else if (value == 0 && !MiscountClears)
             {
                 seg.Used[off]--;
             }

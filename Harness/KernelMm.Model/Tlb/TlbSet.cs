@@ -68,15 +68,28 @@ public sealed class TlbSet
         CheckCoherence(walker, _ => pgdPfn, log, where);
 
     /// <summary>The same, each CPU checked against the pgd it has loaded.</summary>
-    public int CheckCoherence(PageWalker walker, Func<int, long> pgdOf, KernelLog log, string where)
+    public int CheckCoherence(PageWalker walker, Func<int, long> pgdOf, KernelLog log, string where) =>
+        CheckCoherence(walker, pgdOf, log, where, FlushScope.Everything);
+
+    /// <summary>
+    /// The check of one flush point, over what that flush made coherent: a kernel flush
+    /// (cpa_flush, vfree) the kernel half on every CPU; a flush of an mm (tlb_finish_mmu,
+    /// flush_tlb_mm_range) the user half on the CPUs running it. Another mm may be in the
+    /// middle of a change of its own (fork has write-protected the parent's entries and flushes
+    /// at the end of dup_mmap, under mmap_lock), so it is not checked there; everything is
+    /// checked between calls.
+    /// </summary>
+    public int CheckCoherence(PageWalker walker, Func<int, long> pgdOf, KernelLog log, string where, FlushScope scope)
     {
         int findings = 0;
         foreach (var cpu in _cpus)
         {
-            if (cpu.Count == 0)
+            if (cpu.Count == 0 || scope.Pgd >= 0 && cpu.CurrentPgd != scope.Pgd)
                 continue;
             foreach (var e in cpu.Entries.OrderBy(e => e.Translation.VirtualBase).ThenBy(e => e.Translation.Level))
             {
+                if (!scope.Covers(e.Translation.VirtualBase))
+                    continue;
                 var t = e.Translation;
                 if (!walker.MapsUniformly(pgdOf(cpu.Cpu), t.VirtualBase, t.Size, t.BasePfn, t.Flags, out ulong at, out var now))
                 {

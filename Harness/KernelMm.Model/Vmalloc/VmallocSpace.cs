@@ -96,7 +96,7 @@ public sealed class VmallocSpace(Kernel k)
                 k.Walker.Write(pte, 0);
         }
         k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
-        k.FlushPoint("vfree");
+        k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
         resetPerms?.Invoke(area);
         foreach (var pfn in area.Pages)
             k.Buddy.FreePages(pfn, 0);

@@ -67,6 +67,44 @@ public class InvariantCheckerTests
     }
 
     [Test]
+    public void ASkippedUserFlushIsCaughtAtTheFlushPoint()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("prot");
+        ulong a = p.Mmap(MiB);
+        p.Touch(a, 4096, Access.Write);
+        k.Faults = FaultInjection.SkipTlbFlush;
+        p.Mprotect(a, MiB, Prot.Read);
+        Assert.That(k.Log.Warnings.Single().Message, Does.StartWith($"flush_tlb_mm_range: CPU {p.Cpu} holds a stale translation of 0x{a:x16}"));
+    }
+
+    [Test]
+    public void AMiscountedTableEntryIsFound()
+    {
+        var (k, _) = Workload(FaultInjection.MiscountTableEntries);
+        Assert.That(k.RunChecks().Select(w => w.Message), Has.Some.Match(@"^1 \(work\): PTE table pfn:[0-9a-f]+ counts 512 non-none entries but holds 0$"));
+    }
+
+    [Test]
+    public void ASkippedRssDecrementIsFound()
+    {
+        var (k, p) = Workload(FaultInjection.SkipRssDecrement);
+        Assert.That(k.RunChecks().Select(w => w.Message), Has.Some.StartsWith($"{p}: RssAnon is {p.Mm.AnonRss * 4} kB but it maps"));
+    }
+
+    [Test]
+    public void ADoubleChargeIsAMemcgFinding()
+    {
+        var k = TestKernel.Boot();
+        var cg = k.Memcgs.Create("cg");
+        k.Faults = FaultInjection.DoubleCharge;
+        var p = k.Spawn("t", cg);
+        ulong a = p.Mmap(MiB);
+        p.Touch(a, MiB, Access.Write);
+        Assert.That(k.RunChecks().Select(w => w.Message), Has.Some.Match(@"^memcg cg: memory counter \d+ pages, but \d+ pages are charged to it$"));
+    }
+
+    [Test]
     public void ALeakedTableIsFoundByFrameConservationAndAccounting()
     {
         var (k, _) = Workload(FaultInjection.LeakPageTable);

@@ -1,0 +1,53 @@
+using KernelMm.Model;
+using KernelMm.Model.Diagnostics;
+using KernelMm.Patches;
+
+namespace KernelMm.Harness.Fuzz;
+
+/// <summary>
+/// Which kernel warnings and invariant findings a random workload may produce without the
+/// model being wrong: the kernel's answers to what the script did (an OOM kill, a misaligned
+/// set_memory, a vfree of an area freed already) and the defects the modelled kernel really
+/// has, each where the snapshots already show it (README, "The patch series"). Everything
+/// else is a failure.
+/// </summary>
+public static class FuzzOracle
+{
+    /// <summary>Warnings the kernel prints for what the workload asked: never a defect.</summary>
+    private static readonly HashSet<string> Answers = ["oom-kill", "cpa-misaligned", "vfree"];
+
+    public static bool LogExplained(KernelWarning w, Combination c, Kernel k)
+    {
+        if (Answers.Contains(w.Kind))
+            return true;
+        return w.Kind switch
+        {
+            // __cpa_process_fault: a set_memory_* request running past the direct map's end.
+            "cpa" => ZeroPteBeyondDirectMap(w.Message, k),
+            // The posted shrinker's dispose loop (patch 2): its own report of the pages it loses.
+            "grouped-pages" => c.IsApplied("grouped-pages"),
+            _ => false,
+        };
+    }
+
+    private static bool ZeroPteBeyondDirectMap(string message, Kernel k)
+    {
+        const string prefix = "WARNING: CPA: called for zero pte. vaddr = ";
+        if (!message.StartsWith(prefix, StringComparison.Ordinal))
+            return false;
+        string hex = message[prefix.Length..].Split(' ')[0];
+        return ulong.TryParse(hex, System.Globalization.NumberStyles.HexNumber, null, out ulong va)
+            && va >= k.DirectMapAddress(k.MaxPfnMapped) && va < KernelLayout.PAGE_OFFSET + KernelLayout.DIRECT_MAP_SIZE;
+    }
+
+    public static bool FindingExplained(KernelWarning w, Combination c) => w.Kind switch
+    {
+        // The base kernel's kmem leak: page tables freed through mmu_gather keep their kmem
+        // charge (release_pages' uncharge_list), with or without kmem-uncharge-free (1/5 does
+        // not touch it). The counter is above what is charged, never below.
+        "memcg" => w.Message.Contains("pages of charge leaked)", StringComparison.Ordinal) && !w.Message.Contains("(-", StringComparison.Ordinal),
+        // The grouped-pages shrinker loses what it isolates: frames left PatchCache, held by nobody.
+        "leak" => c.IsApplied("grouped-pages") && (w.Message.Contains("owner PatchCache/", StringComparison.Ordinal) || w.Message.StartsWith("... ", StringComparison.Ordinal)),
+        _ => false,
+    };
+}
