@@ -64,6 +64,10 @@ public sealed class RestoreLargePages : Patch
         public long Restored2M { get; private set; }
         public long Restored1G { get; private set; }
 
+        /// <summary>PTE tables restore_pmd_page looked at, and those it refused for a first pfn that is not 2M-aligned (so a test sees the scan ran).</summary>
+        public long PteTablesScanned { get; private set; }
+        public long RefusedMisaligned { get; private set; }
+
         /// <summary>cpa_restore_large_pages: returns whether a full flush is needed (tables were queued).</summary>
         internal bool CpaRestoreLargePages(CpaData cpa)
         {
@@ -147,8 +151,12 @@ public sealed class RestoreLargePages : Patch
             long ptePfn = pmd_pfn(pmd[mi]);
             var pte = _k.Tables[ptePfn];
             ulong first = pte[0];
+            PteTablesScanned++;
             if ((((ulong)pte_pfn(first) << PAGE_SHIFT) & ~PMD_MASK) != 0)
+            {
+                RefusedMisaligned++;
                 return;
+            }
             if ((pte_flags(first) & _PAGE_KERNEL_4K) != 0)
                 return;
             for (int i = 1; i < PTRS_PER_TABLE; i++)

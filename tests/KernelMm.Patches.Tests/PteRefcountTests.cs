@@ -76,10 +76,12 @@ public class PteRefcountTests
     [Test]
     public void FreedTablesLeaveNoStaleTranslation()
     {
-        var (k, _, p) = Boot();
+        var (k, patch, p) = Boot();
         p.Mmap(2 * MiB, at: At);
         p.Touch(At, 2 * MiB, Access.Read);
+        Assert.That(k.Tlbs.Cpus[p.Cpu].Lookup(At), Is.Not.Null, "the zero-page translation is cached");
         k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        Assert.That(patch.For(k).Freed, Is.EqualTo(1), "the all-zero-page table was freed");
         Assert.That(k.Log.Warnings, Is.Empty, "flush_tlb_range ran before __free_page");
         Assert.That(k.Tlbs.Cpus[p.Cpu].Lookup(At), Is.Null);
     }

@@ -61,39 +61,43 @@ public class RestoreLargePagesTests
     [Test]
     public void OneDifferingFlagRefuses()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
         k.SetMemory.ReadOnly(G1, 2);
         k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(patch.For(k).PteTablesScanned, Is.Positive, "the scan ran (the request changed something)");
         Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
     }
 
     [Test]
     public void AnInvisibleBitRefusesToo()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
         k.SetMemory.Change("change_page_attr_set", G1 + 4096, 1, _PAGE_CPA_TEST, 0);
         k.SetMemory.ReadOnly(G1, 1);
         k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(patch.For(k).PteTablesScanned, Is.Positive, "the scan ran (the request changed something)");
         Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
     }
 
     [Test]
     public void ANotPresentPageRefuses()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
         k.SetMemory.NotPresent(G1 + 8192, 1);
         k.SetMemory.ReadOnly(G1, 1);
         k.SetMemory.ReadWrite(G1, 1);
+        Assert.That(patch.For(k).PteTablesScanned, Is.Positive, "the scan ran (the request changed something)");
         Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
     }
 
     [Test]
     public void Set4kPagesAreNeverCollapsed()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
         k.SetMemory.FourK(G1, 512);
         k.SetMemory.ReadOnly(G1 + 4096, 1);
         k.SetMemory.ReadWrite(G1 + 4096, 1);
+        Assert.That(patch.For(k).PteTablesScanned, Is.Positive, "the scan ran (the request changed something)");
         Assert.Multiple(() =>
         {
             Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
@@ -101,22 +105,50 @@ public class RestoreLargePagesTests
         });
     }
 
+    /// <summary>
+    /// The table is made to map what the RFC must refuse, every entry read-only, and then made
+    /// read-write as a whole: a real change, so cpa_flush runs the scan (a request that changes
+    /// nothing returns before it, and a test built on one passes without the patch's code).
+    /// </summary>
     [Test]
     public void MisalignedOrNonContiguousPfnsRefuse()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
+        var restore = patch.For(k);
         k.SetMemory.ReadOnly(G1, 1);
-        // Make the table map pfns shifted by one page: contiguous but not 2M-aligned.
-        var e = k.lookup_address(G1);
-        var table = k.Tables[e.TablePfn];
+        var table = k.Tables[k.lookup_address(G1).TablePfn];
+        ulong ro = pte_flags(table[0]);
+        long basePfn = pte_pfn(table[0]);
+
+        // Contiguous pfns shifted by one page: the first is not 2M-aligned.
         for (int i = 0; i < 512; i++)
-            table[i] = pfn_pte(pte_pfn(table[i]) + 1, pte_flags(table[(i + 1) % 512]) | _PAGE_RW);
-        k.SetMemory.ReadWrite(G1 + 4096, 1);
-        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "misaligned");
+            table[i] = pfn_pte(basePfn + i + 1, ro);
+        long scanned = restore.PteTablesScanned;
+        k.SetMemory.ReadWrite(G1, 512);
+        Assert.Multiple(() =>
+        {
+            Assert.That(restore.PteTablesScanned, Is.GreaterThan(scanned), "the scan ran");
+            Assert.That(restore.RefusedMisaligned, Is.EqualTo(1), "and refused for the first pfn");
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "misaligned");
+        });
+
+        // Aligned, but one pfn out of order.
         for (int i = 0; i < 512; i++)
-            table[i] = pfn_pte(0x40000 + (i == 7 ? 9 : i), pte_flags(table[i]));
-        k.SetMemory.ReadWrite(G1 + 4096, 1);
-        Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "one pfn out of order");
+            table[i] = pfn_pte(basePfn + (i == 7 ? 9 : i), ro);
+        scanned = restore.PteTablesScanned;
+        k.SetMemory.ReadWrite(G1, 512);
+        Assert.Multiple(() =>
+        {
+            Assert.That(restore.PteTablesScanned, Is.GreaterThan(scanned), "the scan ran");
+            Assert.That(restore.RefusedMisaligned, Is.EqualTo(1), "not for alignment this time");
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "one pfn out of order");
+        });
+
+        // The same table made right collapses: the refusals above were for what was wrong.
+        for (int i = 0; i < 512; i++)
+            table[i] = pfn_pte(basePfn + i, ro);
+        k.SetMemory.ReadWrite(G1, 512);
+        Assert.That(k.lookup_address(G1).Level, Is.Not.EqualTo(PageLevel.PG_LEVEL_4K), "restored");
     }
 
     [Test]
