@@ -16,7 +16,7 @@ public class DeterminismTests
     [Test]
     public void OneThreadRendersEveryVerifiedSnapshotByteForByte()
     {
-        var runner = new SuiteRunner(Series.Upstream, new ScenarioCompiler(Clone.Repo.CacheDir, Clone.Display), store: null,
+        var runner = new SuiteRunner(Series.Posted, new ScenarioCompiler(Clone.Repo.CacheDir, Clone.Display), store: null,
             RunLimits.FromEnvironment(), Clone.Display, maxParallel: 1);
         var differ = new List<string>();
         foreach (var file in Clone.Repo.Discover([]))

@@ -15,7 +15,7 @@ public static partial class FuzzScript
 {
     public static string Render(FuzzProgram program, FuzzFailure? failure, Series? series = null)
     {
-        series ??= Series.Upstream;
+        series ??= Series.Posted;
         var runs = series.Combinations().Select(c => new FuzzExecutor(c).Run(program)).ToList();
         return Render(program, runs, failure ?? runs.Select(r => r.Failure).FirstOrDefault(f => f is not null));
     }

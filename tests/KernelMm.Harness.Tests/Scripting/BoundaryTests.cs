@@ -196,7 +196,7 @@ public class BoundaryTests
 
     public static IEnumerable<TestCaseData> Cases() =>
         from c in Calls
-        from mask in new[] { 0, Series.Upstream.CombinationCount - 1 }
+        from mask in new[] { 0, Series.Posted.CombinationCount - 1 }
         select new TestCaseData(c.Name, mask).SetName($"{c.Name} [{(mask == 0 ? "none" : "all")}]");
 
     /// <summary>What a script may be told: the kernel's errno, a clear argument error, a budget stop, a missing name.</summary>
@@ -207,7 +207,7 @@ public class BoundaryTests
     public void AnOutOfRangeCallGetsTheKernelsAnswerOrAClearError(string name, int mask)
     {
         var call = Calls.Single(c => c.Name == name).Call;
-        var world = new World(Series.Upstream.Combination(mask));
+        var world = new World(Series.Posted.Combination(mask));
         var task = Task.Run(() =>
         {
             try

@@ -10,7 +10,7 @@ public class SeedTests
 {
     private static int[] Draw(string scenario, int mask)
     {
-        var g = new ScenarioGlobals(new ScenarioRun(scenario, Series.Upstream.Combination(mask), RunLimits.Default));
+        var g = new ScenarioGlobals(new ScenarioRun(scenario, Series.Posted.Combination(mask), RunLimits.Default));
         return [.. Enumerable.Range(0, 8).Select(_ => g.Random.Int(0, 1_000_000)).Concat(Enumerable.Range(0, 4).Select(_ => g.Faker.Random.Int(0, 1_000_000)))];
     }
 
@@ -26,7 +26,7 @@ public class SeedTests
     public void EveryCombinationDrawsTheSameNumbers()
     {
         var first = Draw("processes/fork-exit-storm", 0);
-        foreach (var c in Series.Upstream.Combinations())
+        foreach (var c in Series.Posted.Combinations())
             Assert.That(Draw("processes/fork-exit-storm", c.Mask), Is.EqualTo(first), c.Label);
         Assert.That(Draw("processes/jemalloc-purge", 0), Is.Not.EqualTo(first), "another scenario, another seed");
     }
@@ -34,8 +34,8 @@ public class SeedTests
     [Test]
     public void AFuzzCampaignFromOneSeedIsTheSameCampaign()
     {
-        var a = new FuzzCampaign(Series.Upstream, maxSteps: 8).Run(seed: 5, tests: 3);
-        var b = new FuzzCampaign(Series.Upstream, maxSteps: 8, parallel: 2).Run(seed: 5, tests: 3);
+        var a = new FuzzCampaign(Series.Posted, maxSteps: 8).Run(seed: 5, tests: 3);
+        var b = new FuzzCampaign(Series.Posted, maxSteps: 8, parallel: 2).Run(seed: 5, tests: 3);
         Assert.That((b.Calls, b.CheckPasses), Is.EqualTo((a.Calls, a.CheckPasses)));
     }
 }
