@@ -52,7 +52,7 @@ public class StuckModelTests
             Kernel.Reclaim();
             """, ("KMM_TIMEOUT", "1"));
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stderr, Does.Match(@"kmm: stopped: \S*stuck\.csx:3 \[patches: [a-z,-]+\] \(last call: reclaim, \d+ operations\) is stuck inside one model call past the wall-clock limit of 1 s"));
+        Assert.That(stderr, Does.Match(@"kmm: stopped: \S*stuck\.csx:3 \[patches: [a-z,-]+\] \(last call: Kernel\.Reclaim, \d+ operations\) is stuck inside one model call past the wall-clock limit of 1 s"));
         TestContext.Out.WriteLine($"exited after {took.TotalSeconds:0.0} s");
     }
 
@@ -66,6 +66,6 @@ public class StuckModelTests
             """, ("KMM_MAX_MEMORY", "400"));
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stderr, Does.Contain("kmm: stopped: memory limit of 400 MiB reached"));
-        Assert.That(stderr, Does.Match(@"\n  \S*stuck\.csx:3 \[patches: [a-z,-]+\] \(last call: reclaim, \d+ operations\)"));
+        Assert.That(stderr, Does.Match(@"\n  \S*stuck\.csx:3 \[patches: [a-z,-]+\] \(last call: Kernel\.Reclaim, \d+ operations\)"));
     }
 }
