@@ -147,30 +147,48 @@ public sealed partial class MmStruct
     }
 
     /// <summary>
-    /// vma_merge: join with the previous and next VMA when they touch, have the same flags
-    /// and compatible anon_vmas (at most one of them set, or the same).
+    /// vma_merge (mm/mmap.c, 5.x) for a range that became <paramref name="v"/>: the
+    /// predecessor is tried first (can_vma_merge_after); if it takes the range, the
+    /// successor joins too only when its anon_vma is compatible with the predecessor's
+    /// (is_mergeable_anon_vma(prev->anon_vma, next->anon_vma), cases 1 and 6), else the
+    /// predecessor alone grows (cases 2, 5, 7). Only when the predecessor cannot take the
+    /// range is it merged in front of the successor (cases 3, 8). So a new mapping between
+    /// two anonymous VMAs with different anon_vmas joins the previous one.
     /// </summary>
     private void TryMerge(Vma v)
     {
         int i = IndexOf(v);
-        if (i + 1 < _vmas.Count && Mergeable(v, _vmas[i + 1]))
+        var prev = i > 0 ? _vmas[i - 1] : null;
+        var next = i + 1 < _vmas.Count ? _vmas[i + 1] : null;
+        if (prev is not null && Mergeable(prev, v))
         {
-            var next = _vmas[i + 1];
+            prev.AnonVma = prev.AnonVma != 0 ? prev.AnonVma : v.AnonVma;
+            if (next is not null && Mergeable(v, next) && AnonVmaMergeable(prev.AnonVma, next.AnonVma))
+            {
+                prev.End = next.End;
+                prev.AnonVma = prev.AnonVma != 0 ? prev.AnonVma : next.AnonVma;
+                _vmas.RemoveRange(i, 2);
+            }
+            else
+            {
+                prev.End = v.End;
+                _vmas.RemoveAt(i);
+            }
+            return;
+        }
+        if (next is not null && Mergeable(v, next))
+        {
             v.End = next.End;
             v.AnonVma = v.AnonVma != 0 ? v.AnonVma : next.AnonVma;
             _vmas.RemoveAt(i + 1);
         }
-        if (i > 0 && Mergeable(_vmas[i - 1], v))
-        {
-            var prev = _vmas[i - 1];
-            prev.End = v.End;
-            prev.AnonVma = prev.AnonVma != 0 ? prev.AnonVma : v.AnonVma;
-            _vmas.RemoveAt(i);
-        }
     }
 
+    /// <summary>is_mergeable_anon_vma: either is unset, or they are the same.</summary>
+    private static bool AnonVmaMergeable(int a, int b) => a == 0 || b == 0 || a == b;
+
     private static bool Mergeable(Vma a, Vma b) =>
-        a.End == b.Start && a.Flags == b.Flags && (a.AnonVma == 0 || b.AnonVma == 0 || a.AnonVma == b.AnonVma)
+        a.End == b.Start && a.Flags == b.Flags && AnonVmaMergeable(a.AnonVma, b.AnonVma)
         && (a.Flags & VmFlags.VM_STACK) == 0;
 
     /// <summary>munmap: EINVAL for an unaligned address, a zero length or a range outside user space.</summary>
@@ -257,7 +275,9 @@ public sealed partial class MmStruct
                     continue;
                 }
                 long pfn = pte_pfn(pte);
-                if (pte_dirty(pte))
+                // zap_pte_range (5.x) moves a dirty pte into PG_dirty only for a page that is
+                // not anonymous (set_page_dirty); an anonymous page's dirtiness dies with it.
+                if (pte_dirty(pte) && !Frames.Peek(pfn).Has(PageFlags.PG_anon))
                     Frames[pfn].Flags |= PageFlags.PG_dirty;
                 PageRemoveRmap(pfn);
                 AddRss(-1);
@@ -382,13 +402,20 @@ public sealed partial class MmStruct
             if (pte_special(pte))
                 continue;
             long pfn = pte_pfn(pte);
-            if (Frames.Peek(pfn).MapCount != 0)
-                continue; // shared with another mm: not ours to free
             ref var p = ref Frames[pfn];
-            p.Flags &= ~PageFlags.PG_dirty;
+            // madvise_free_pte_range (mm/madvise.c, 5.x): only a page in the swap cache or
+            // with PG_dirty is skipped when shared (page_mapcount != 1: its PG_dirty cannot be
+            // cleared for the other mappings); a clean shared page is lazyfreed like any other.
+            if ((p.Flags & PageFlags.PG_dirty) != 0)
+            {
+                if (p.MapCount != 0)
+                    continue;
+                p.Flags &= ~PageFlags.PG_dirty;
+            }
+            // mark_page_lazyfree: an LRU, anonymous, swap-backed page leaves swap-backed memory.
             if ((p.Flags & PageFlags.PG_swapbacked) != 0)
             {
-                p.Flags &= ~(PageFlags.PG_swapbacked | PageFlags.PG_active);
+                p.Flags &= ~(PageFlags.PG_swapbacked | PageFlags.PG_active | PageFlags.PG_referenced);
                 _k.VmStat.Count(VmEventItem.PGLAZYFREE);
             }
             ulong clean = pte & ~(_PAGE_ACCESSED | _PAGE_DIRTY);
@@ -427,8 +454,13 @@ public sealed partial class MmStruct
                 PageRemoveRmap(pfn);
                 AddRss(-1);
                 tlb.RemovePage(pfn, addr);
-                _k.VmStat.Count(VmEventItem.PGLAZYFREED);
-                freed++;
+                // A page shared after fork is freed (and counted, shrink_page_list's
+                // PGLAZYFREED) once its last mapping is discarded.
+                if (Frames.Peek(pfn).MapCount == Memory.MapcountValues.Unmapped)
+                {
+                    _k.VmStat.Count(VmEventItem.PGLAZYFREED);
+                    freed++;
+                }
             }
         }
         tlb.Finish();

@@ -140,16 +140,17 @@ public sealed class Process
         return _k.ForkProcess(this, name);
     }
 
-    /// <summary>modify_ldt(1, ...) writing entry <paramref name="entries"/> - 1: the LDT grows to that many entries.</summary>
+    /// <summary>modify_ldt(1, ...) writing entry <paramref name="entries"/> - 1: a new LDT of at least that many entries replaces the old one.</summary>
     public void ModifyLdt(int entries)
     {
         CheckAlive("modify_ldt");
         if (entries <= 0 || entries > Ldt.LDT_ENTRIES)
             throw new KernelErrnoException("modify_ldt", Errno.EINVAL, $"{entries} entries (1..{Ldt.LDT_ENTRIES})");
+        // write_ldt (arch/x86/kernel/ldt.c, 4.9): a new LDT on every write, of
+        // max(entry_number + 1, oldsize) entries (alloc_ldt_struct, user-mapped with KAISER),
+        // installed, then the old one freed; an LDT already large enough is not kept.
         var old = _ldt;
-        if (old is not null && old.Entries >= entries)
-            return;
-        _ldt = Ldt.Alloc(_k, this, entries);
+        _ldt = Ldt.Alloc(_k, this, Math.Max(entries, old?.Entries ?? 0));
         old?.Free();
     }
 
