@@ -30,7 +30,7 @@ public class PictureCommandTests
             Assert.That(svg, Does.StartWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
             Assert.That(svg, Does.Contain("pks [patches: none]"));
             Assert.That(svg, Does.Contain("direct map at checkpoint 'booted'").And.Contain("direct map at checkpoint 'end'"));
-            Assert.That(svg, Does.Contain("process 1 (w): user page tables"));
+            Assert.That(svg, Does.Contain("process 300 (w): user page tables"));
             Assert.That(svg, Does.Contain("; PKS key"), "the model's bits: the key the dump does not print");
             Assert.That(svg, Does.Not.Contain("drawn from the ptdump text"));
         });
@@ -53,7 +53,7 @@ public class PictureCommandTests
         Assert.That(r.Err, Does.Contain("wrote out"));
         Assert.That(Directory.GetFiles(clone.FullPath("out")).Select(Path.GetFileName), Is.EqualTo(new[] { "index.html" }));
         string html = Encoding.UTF8.GetString(clone.ReadBytes("out/index.html"));
-        Assert.That(html, Does.Contain("direct map, verified vs received").And.Contain("process 1 (w): user page tables, verified vs received"));
+        Assert.That(html, Does.Contain("direct map, verified vs received").And.Contain("process 300 (w): user page tables, verified vs received"));
         Assert.That(r.Out, Is.Empty, "without --markdown only the page is written");
 
         // After review: nothing changed, so --all draws the scenario's outcome, re-run and drawn from the model.

@@ -72,7 +72,7 @@ public class HtmlReportTests
             Assert.That(html, Does.Contain("<h3>outcome 2 of 2: <code>touch</code> (2 combinations): new outcome, changed</h3>"));
             Assert.That(html, Does.Contain("direct map, verified vs received"));
             Assert.That(html, Does.Contain("direct map, base kernel vs this outcome"));
-            Assert.That(html, Does.Contain("process 1 (w): user page tables, verified vs received"));
+            Assert.That(html, Does.Contain("process 300 (w): user page tables, verified vs received"));
             Assert.That(html, Does.Contain("class=\"changed\""), "changed cells outlined");
             Assert.That(html, Does.Contain("numbers that moved (verified → received)"));
             Assert.That(html, Does.Contain("<code>meminfo.DirectMap4k</code>"));
