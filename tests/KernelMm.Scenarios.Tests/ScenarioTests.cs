@@ -43,7 +43,7 @@ public class ScenarioTests
     // still give every combination's whole state, exactly as this run produced it.
     private static void Every_combination_rebuilds_from_the_snapshot(ScenarioReport report)
     {
-        string path = Clone.Store.VerifiedPath(report.File.SnapshotId!);
+        string path = Clone.Stores[Patches.Series.All.ToList().FindIndex(s => s.Name == report.Series)].VerifiedPath(report.File.SnapshotId!);
         var states = SnapshotFile.Parse(File.ReadAllText(path)).StatesByCombination();
         Assert.That(states, Has.Count.EqualTo(report.Results.Count));
         foreach (var r in report.Results)
