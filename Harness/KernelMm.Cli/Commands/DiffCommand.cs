@@ -37,7 +37,7 @@ internal static class DiffCommand
                     Console.Out.WriteLine(broken); // plain: the console would wrap a long line
                 string verified = store.ReadVerified(id) is { } v ? TextRules.Normalize(v) : "";
                 string oldName = File.Exists(store.VerifiedPath(id)) ? ctx.Display(store.VerifiedPath(id)) : "/dev/null";
-                DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(store.ReceivedPath(id))));
+                DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(store.ReceivedPath(id)), where: SnapshotLocation.Describe));
             }
         }
         if (count == 0)

@@ -78,14 +78,28 @@ internal static class ReportCommand
             console.WriteLine();
             console.WriteLine($"{c.Id}: {c.Status.ToString().ToLowerInvariant()}, outcomes {c.OldOutcomes} -> {c.NewOutcomes}"
                 + (c.ChangedFormula is { } f ? $", {c.ChangedCombinations.Count} of {c.Combinations} combinations changed: {f}" : ""));
-            foreach (var o in c.Outcomes.Where(o => o.Changed > 0 && c.Status == ChangeStatus.Changed))
-                console.WriteLine($"  outcome {o.Index}: {o.Formula} ({o.Changed} of {o.Combinations} changed{(o.IsNew ? ", new" : "")})");
-            var lines = c.Diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            DiffPrinter.Print(console, [.. lines.Take(maxDiffLines).Select(l => new DiffLine(Kind(l), l))]);
-            if (lines.Length > maxDiffLines)
-                console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines");
+            if (c.Status != ChangeStatus.Changed || c.SeriesChange is not null)
+            {
+                Diff(console, c.Diff, maxDiffLines);
+                continue;
+            }
+            foreach (var o in c.Outcomes.Where(o => o.Changed > 0))
+            {
+                console.WriteLine($"  outcome {o.Index}: {o.Formula} ({o.Changed} of {o.Combinations} changed{(o.IsNew ? ", new" : "")}), --patches {o.Example}:");
+                foreach (var line in ReviewReport.MovedNumbers(o).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                    console.WriteLine("    " + line);
+                Diff(console, ReviewReport.StateDiff(c.Id, o), maxDiffLines);
+            }
         }
         return ExitCodes.Ok;
+    }
+
+    private static void Diff(IAnsiConsole console, string diff, int maxDiffLines)
+    {
+        var lines = diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        DiffPrinter.Print(console, [.. lines.Take(maxDiffLines).Select(l => new DiffLine(Kind(l), l))]);
+        if (lines.Length > maxDiffLines)
+            console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines");
     }
 
     private static void WriteHtml(SnapshotComparison comparison, string dir, IReadOnlyList<(string, string)> unchanged,

@@ -93,6 +93,8 @@ internal static class RunCommand
 
         foreach (var problem in reports.SelectMany(r => r.Problems()))
             Console.Error.WriteLine(problem);
+        foreach (var note in reports.SelectMany(r => r.Notes).Distinct(StringComparer.Ordinal))
+            Console.Error.WriteLine("warning: " + note);
         if (reports.Any(r => r.Status == ScenarioStatus.Stopped))
             Console.Error.WriteLine($"a limit stopped a run (operations {ctx.Limits.MaxOperations}, wall clock {ctx.Limits.WallClock.TotalSeconds:0.###} s): "
                 + "fix the loop, or raise them with --max-ops / --timeout (KMM_MAX_OPS / KMM_TIMEOUT) if the scenario is only slow");

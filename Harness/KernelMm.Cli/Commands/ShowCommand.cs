@@ -56,6 +56,8 @@ internal static class ShowCommand
             return ExitCodes.Findings;
         }
         Console.Out.Write(SnapshotRenderer.RenderOne(file.Name, combination, result.State));
+        foreach (var note in result.Notes)
+            Console.Error.WriteLine("warning: " + note);
         if (svg is not null)
         {
             string doc = SvgMap.Stack([SvgMap.Heading($"{file.Name} {Harness.Suite.ScenarioReport.Tag(combination)}"), .. pictures.SelectMany(p => p.Svgs())]);

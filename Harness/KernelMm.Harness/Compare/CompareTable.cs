@@ -117,6 +117,31 @@ public static class CompareTable
     }
 
     /// <summary>The table as text: the two combinations, then per checkpoint the 0-day columns (base, %change, head, metric).</summary>
+    /// <summary>The checkpoints' tables alone, each headed by <c>checkpoint: NAME</c> after a blank line; the columns headed <paramref name="baseColumn"/> and <paramref name="headColumn"/>.</summary>
+    public static string Sections(IReadOnlyList<CompareSection> sections, string baseColumn = "base", string headColumn = "head")
+    {
+        var sb = new StringBuilder();
+        foreach (var s in sections)
+        {
+            sb.Append("\ncheckpoint: ").Append(s.Checkpoint).Append('\n');
+            if (s.Rows.Count == 0 && s.OtherDifferences.Count == 0)
+            {
+                sb.Append("no difference\n");
+                continue;
+            }
+            if (s.Rows.Count > 0)
+            {
+                sb.Append($"{baseColumn,16} {"%change",14} {headColumn,16}\n");
+                sb.Append("---------------- -------------- ----------------\n");
+                foreach (var r in s.Rows)
+                    sb.Append($"{Value(r.Base),16} {Change(r),14} {Value(r.Head),16}  {r.Metric}\n");
+            }
+            if (s.OtherDifferences.Count > 0)
+                sb.Append("also differs: ").Append(string.Join(", ", s.OtherDifferences)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
     public static string Render(string scenario, string baseLabel, string headLabel, IReadOnlyList<CompareSection> sections)
     {
         var sb = new StringBuilder();
@@ -128,24 +153,7 @@ public static class CompareTable
             sb.Append("\nno difference: base and head end in the same state\n");
             return TextRules.Normalize(sb.ToString());
         }
-        foreach (var s in sections)
-        {
-            sb.Append("\ncheckpoint: ").Append(s.Checkpoint).Append('\n');
-            if (s.Rows.Count == 0 && s.OtherDifferences.Count == 0)
-            {
-                sb.Append("no difference\n");
-                continue;
-            }
-            if (s.Rows.Count > 0)
-            {
-                sb.Append($"{"base",16} {"%change",14} {"head",16}\n");
-                sb.Append("---------------- -------------- ----------------\n");
-                foreach (var r in s.Rows)
-                    sb.Append($"{Value(r.Base),16} {Change(r),14} {Value(r.Head),16}  {r.Metric}\n");
-            }
-            if (s.OtherDifferences.Count > 0)
-                sb.Append("also differs: ").Append(string.Join(", ", s.OtherDifferences)).Append('\n');
-        }
+        sb.Append(Sections(sections));
         return TextRules.Normalize(sb.ToString());
     }
 

@@ -17,4 +17,8 @@ public sealed record CombinationResult(
     RunFailure? Failure,
     TimeSpan Elapsed,
     long Operations,
-    int Findings = 0);
+    int Findings = 0)
+{
+    /// <summary>Where the script placed something a reader would misread (<c>path:line: message</c>), for a warning; not part of the state.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}

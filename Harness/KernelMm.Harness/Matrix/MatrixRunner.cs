@@ -99,7 +99,10 @@ public sealed class MatrixRunner(RunLimits limits, Func<string, string> displayP
             if (run.Meter.Tripped is { } why)
                 return Failed(CombinationStatus.Stopped, new RunFailure(null, $"stopped: {why} (the script caught the limit and went on)", ""));
             string state = run.Finish();
-            return new CombinationResult(combination, CombinationStatus.Completed, state, null, sw.Elapsed, run.Meter.Operations, run.Findings);
+            return new CombinationResult(combination, CombinationStatus.Completed, state, null, sw.Elapsed, run.Meter.Operations, run.Findings)
+            {
+                Notes = [.. run.Notes.Select(n => n.File is null ? n.Message : $"{displayPath(n.File)}:{n.Line}: {n.Message}")],
+            };
         }
         catch (ScenarioLimitException e)
         {

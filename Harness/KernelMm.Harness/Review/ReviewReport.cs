@@ -1,4 +1,5 @@
 using System.Text;
+using KernelMm.Harness.Compare;
 using KernelMm.Harness.Outcomes;
 using KernelMm.Harness.Snapshots;
 
@@ -13,7 +14,11 @@ public enum ChangeStatus { Changed, Added, Removed }
 /// <param name="Combinations">Combinations it covers.</param>
 /// <param name="Changed">Of those, how many ended in a different state before.</param>
 /// <param name="IsNew">No outcome of the old snapshot had this formula.</param>
-public sealed record OutcomeChange(int Index, string Formula, int Combinations, int Changed, bool IsNew);
+/// <param name="Example">The first of its combinations whose state changed (<c>none</c>, <c>a,b</c>), when the series stayed the same.</param>
+/// <param name="Before">That combination's whole state before (null when it had none: a new snapshot).</param>
+/// <param name="After">Its whole state now.</param>
+public sealed record OutcomeChange(int Index, string Formula, int Combinations, int Changed, bool IsNew,
+    string? Example = null, string? Before = null, string? After = null);
 
 /// <summary>One scenario whose snapshot changed: which outcomes and combinations, and the diff.</summary>
 /// <param name="Id">The scenario id.</param>
@@ -42,7 +47,8 @@ public static class ReviewReport
 {
     public static ScenarioChange Analyze(SnapshotPair pair)
     {
-        string diff = UnifiedDiff.Render(pair.Old ?? "", pair.New ?? "", pair.Old is null ? "/dev/null" : pair.OldName, pair.New is null ? "/dev/null" : pair.NewName);
+        string diff = UnifiedDiff.Render(pair.Old ?? "", pair.New ?? "", pair.Old is null ? "/dev/null" : pair.OldName, pair.New is null ? "/dev/null" : pair.NewName,
+            where: SnapshotLocation.Describe);
         var oldFile = pair.Old is null ? null : SnapshotFile.Parse(pair.Old);
         var newFile = pair.New is null ? null : SnapshotFile.Parse(pair.New);
         if (newFile is null)
@@ -65,7 +71,11 @@ public static class ReviewReport
         var outcomes = newFile.Outcomes.Select(o =>
         {
             var combos = newFile.Combinations(o.Formula) ?? [];
-            return new OutcomeChange(o.Index, o.Formula, o.Count, combos.Count(changedSet.Contains), !oldFormulas.Contains(o.Formula));
+            int first = combos.FirstOrDefault(changedSet.Contains, -1);
+            return new OutcomeChange(o.Index, o.Formula, o.Count, combos.Count(changedSet.Contains), !oldFormulas.Contains(o.Formula),
+                sameSeries && first >= 0 ? Label(first, newFile.Series) : null,
+                sameSeries && first >= 0 ? oldStates[first] : null,
+                sameSeries && first >= 0 ? newStates[first] : null);
         }).ToList();
         var gone = oldFile.Outcomes.Select(o => o.Formula).Where(f => newFile.Outcomes.All(o => o.Formula != f)).ToList();
         string? formula = sameSeries && changed.Count > 0 ? Formula.For(changed, newFile.Series) : null;
@@ -75,6 +85,19 @@ public static class ReviewReport
 
         static string Ids(IReadOnlyList<string> ids) => ids.Count == 0 ? "(no patches)" : string.Join(' ', ids);
     }
+
+    /// <summary>A combination as <c>--patches</c> takes it: <c>none</c>, or its patch ids joined by commas.</summary>
+    public static string Label(int mask, IReadOnlyList<string> ids) =>
+        mask == 0 ? "none" : string.Join(',', ids.Where((_, i) => (mask & (1 << i)) != 0));
+
+    /// <summary>The numbers that moved between an outcome's state before and after, as <c>kmm compare</c> prints them (old, %change, new).</summary>
+    public static string MovedNumbers(OutcomeChange o) =>
+        o.Before is null || o.After is null ? "" : CompareTable.Sections(CompareTable.Build(o.Before, o.After), "old", "new").TrimStart('\n');
+
+    /// <summary>The diff of an outcome's whole state (of its first changed combination), each hunk naming its checkpoint and section.</summary>
+    public static string StateDiff(string id, OutcomeChange o) =>
+        UnifiedDiff.Render(o.Before ?? "", o.After ?? "", $"a/{id} [patches: {o.Example}]", $"b/{id} [patches: {o.Example}]", context: 1,
+            where: SnapshotLocation.Describe);
 
     /// <summary>The report in GitHub markdown.</summary>
     /// <param name="comparison">What was compared.</param>
@@ -142,22 +165,53 @@ public static class ReviewReport
             if (unchanged > 0)
                 sb.Append("- ").Append(unchanged).Append(unchanged == 1 ? " outcome" : " outcomes").Append(" unchanged\n");
 
-            var lines = c.Diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            if (diffsStopped || sb.Length > maxChars)
+            if (c.SeriesChange is not null)
             {
-                diffsStopped = true;
-                sb.Append("\n(diff left out to keep this comment short: `kmm diff` shows it)\n");
+                // Outcomes of different series are not the same combinations: the file's diff is all there is.
+                diffsStopped = Details(sb, "diff", c.Diff, maxDiffLines, c.Id, diffsStopped, maxChars);
                 continue;
             }
-            sb.Append("\n<details><summary>diff (").Append(Plural(lines.Length, "line")).Append(")</summary>\n\n```diff\n");
-            foreach (var l in lines.Take(maxDiffLines))
-                sb.Append(l.Replace("```", "'''")).Append('\n');
-            sb.Append("```\n");
-            if (lines.Length > maxDiffLines)
-                sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(c.Id.Split(" [")[0]).Append(".csx` shows them all\n");
-            sb.Append("\n</details>\n");
+            var left = new List<int>();
+            foreach (var o in c.Outcomes.Where(o => o.Changed > 0 && o.After is not null))
+            {
+                if (diffsStopped || sb.Length > maxChars)
+                {
+                    diffsStopped = true;
+                    left.Add(o.Index);
+                    continue;
+                }
+                sb.Append("\n#### outcome ").Append(o.Index).Append(" of ").Append(c.NewOutcomes).Append(": `").Append(o.Formula).Append("`, ")
+                  .Append(o.Before is null ? "new in" : "changed in").Append(" `--patches ").Append(o.Example).Append("`")
+                  .Append(o.Changed > 1 ? $" (and {o.Changed - 1} more of its combinations)" : "").Append("\n\n");
+                string moved = MovedNumbers(o);
+                if (moved.Length > 0)
+                    sb.Append("```text\n").Append(moved.Replace("```", "'''")).Append("```\n");
+                diffsStopped = Details(sb, "diff of its state", StateDiff(c.Id, o), maxDiffLines, c.Id, diffsStopped, maxChars);
+            }
+            if (left.Count > 0)
+                sb.Append("\n(outcome").Append(left.Count == 1 ? " " : "s ").Append(string.Join(", ", left))
+                  .Append(" left out to keep this comment short: `kmm diff Scenarios/").Append(c.Id).Append(".csx` shows the snapshot's diff)\n");
         }
         return sb.ToString();
+    }
+
+    // A collapsed diff block cut at maxDiffLines; true (and nothing but a note) once the report is past maxChars.
+    private static bool Details(StringBuilder sb, string title, string diff, int maxDiffLines, string id, bool stopped, int maxChars)
+    {
+        var lines = diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (stopped || sb.Length > maxChars)
+        {
+            sb.Append("\n(").Append(title).Append(" left out to keep this comment short: `kmm diff` shows it)\n");
+            return true;
+        }
+        sb.Append("\n<details><summary>").Append(title).Append(" (").Append(Plural(lines.Length, "line")).Append(")</summary>\n\n```diff\n");
+        foreach (var l in lines.Take(maxDiffLines))
+            sb.Append(l.Replace("```", "'''")).Append('\n');
+        sb.Append("```\n");
+        if (lines.Length > maxDiffLines)
+            sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(id).Append(".csx` shows them all\n");
+        sb.Append("\n</details>\n");
+        return false;
     }
 
     private static string Combinations(ScenarioChange c) => c.Status switch

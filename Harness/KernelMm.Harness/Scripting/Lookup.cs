@@ -22,7 +22,7 @@ public sealed class Lookup
     {
         get
         {
-            _meter.Op();
+            _meter.Read();
             foreach (var (n, v) in _lines())
                 if (n == name)
                     return v;
@@ -32,14 +32,14 @@ public sealed class Lookup
 
     public bool Has(string name)
     {
-        _meter.Op();
+        _meter.Read();
         return _lines().Any(l => l.Name == name);
     }
 
     /// <summary>Every name and value, in the file's order.</summary>
     public IReadOnlyList<(string Name, long Value)> All()
     {
-        _meter.Op();
+        _meter.Read();
         return [.. _lines()];
     }
 }

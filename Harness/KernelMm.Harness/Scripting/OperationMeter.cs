@@ -28,6 +28,9 @@ public sealed class OperationMeter
 
     public long Operations { get; private set; }
 
+    /// <summary>Of <see cref="Operations"/>, the reads of a /proc-style file (they change nothing).</summary>
+    public long Reads { get; private set; }
+
     /// <summary>Why the run was stopped, once a limit tripped.</summary>
     public string? Tripped { get; private set; }
 
@@ -52,6 +55,13 @@ public sealed class OperationMeter
         if (Operations > _limits.MaxOperations)
             Trip($"operation budget exhausted: more than {_limits.MaxOperations} calls");
         Tick();
+    }
+
+    /// <summary>A call that only reads (<c>Kernel.Vmstat[...]</c>, <c>p.Status[...]</c>).</summary>
+    public void Read()
+    {
+        Reads++;
+        Op();
     }
 
     public void Tick()

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Bogus;
+using KernelMm.Harness.State;
 using KernelMm.Model.Boot;
 
 namespace KernelMm.Harness.Scripting;
@@ -44,14 +45,28 @@ public sealed class ScenarioGlobals
         return new ScriptProcess(_run, p);
     }
 
-    /// <summary>Captures the state now as a named section of the snapshot.</summary>
-    public void Checkpoint(string name)
+    /// <summary>
+    /// Captures the state now as a named checkpoint of the snapshot, with the values recorded
+    /// since the previous one.
+    /// </summary>
+    /// <param name="name">Its name; a repeated one gets " #2", " #3".</param>
+    /// <param name="sections">What it prints (default: the scenario's, <see cref="SnapshotSections"/>); recorded values and warnings always.</param>
+    /// <param name="range">(start, length): the page-table dumps show only these addresses (default: the scenario's, else all).</param>
+    public void Checkpoint(string name, Section? sections = null, (ulong Start, long Length)? range = null)
     {
         _run.Meter.Op("checkpoint");
-        _run.Checkpoint(name);
+        var d = _run.DefaultCapture;
+        _run.Checkpoint(name, new CaptureOptions(sections ?? d.Sections, range is { } r ? AddressRange.Of(r.Start, r.Length) : d.Range));
     }
 
-    /// <summary>Keeps a value in the snapshot, under the next checkpoint's <c>recorded</c> section.</summary>
+    /// <summary>The sections (and page-table range) of every checkpoint that does not say, and of the end state.</summary>
+    public void SnapshotSections(Section sections, (ulong Start, long Length)? range = null)
+    {
+        _run.Meter.Op("snapshot sections");
+        _run.DefaultCapture = new CaptureOptions(sections, range is { } r ? AddressRange.Of(r.Start, r.Length) : null);
+    }
+
+    /// <summary>Keeps a value for the next checkpoint (the one that captures it), under its <c>recorded</c> section; with no checkpoint after it, the end state's.</summary>
     public void Record(string key, object? value)
     {
         _run.Meter.Op();

@@ -23,7 +23,10 @@ public sealed class ScenarioRun
     private readonly List<Checkpoint> _checkpoints = [];
     private readonly List<KeyValuePair<string, string>> _recorded = [];
     private Kernel? _kernel;
+    private readonly List<(string? File, int Line, string Message)> _notes = [];
     private long _opsAtCheckpoint = -1;
+    private long _readsAtCheckpoint;
+    private LateRecords? _lateRecords;
 
     public ScenarioRun(string scenarioName, Combination combination, RunLimits limits, CancellationToken cancel = default)
     {
@@ -84,18 +87,59 @@ public sealed class ScenarioRun
     /// <summary>Called with each checkpoint's name and the kernel before its state is captured (<c>kmm show --svg</c> draws the model's tables there).</summary>
     public Action<string, Kernel>? AtCheckpoint { get; set; }
 
-    public void Checkpoint(string name)
+    /// <summary>What a checkpoint captures when it does not say (<c>SnapshotSections</c>); the end state always uses it.</summary>
+    public CaptureOptions DefaultCapture { get; set; } = CaptureOptions.Default;
+
+    /// <summary>Where the script placed something a reader would misread (a Record that lands under a later checkpoint).</summary>
+    public IReadOnlyList<(string? File, int Line, string Message)> Notes => _notes;
+
+    /// <param name="name">The checkpoint's name (made unique).</param>
+    /// <param name="options">Its sections and range (default: <see cref="DefaultCapture"/>).</param>
+    public void Checkpoint(string name, CaptureOptions? options = null)
     {
         name = UniqueName(name);
         AtCheckpoint?.Invoke(name, Kernel);
-        var (state, findings) = StateCapture.Capture(Kernel, _recorded);
+        var (state, findings) = StateCapture.Capture(Kernel, _recorded, options ?? DefaultCapture);
+        if (_lateRecords is { } late)
+            _notes.Add((late.File, late.Line, $"Record(\"{late.Key}\"){(late.Count > 1 ? $" and {late.Count - 1} more" : "")} follow{(late.Count > 1 ? "" : "s")} "
+                + $"Checkpoint(\"{_checkpoints[^1].Name}\") with only reads in between, but a value belongs to the next checkpoint: "
+                + $"{(late.Count > 1 ? "they are" : "it is")} under '{name}'. Record before Checkpoint(\"{_checkpoints[^1].Name}\") to keep {(late.Count > 1 ? "them" : "it")} there."));
+        _lateRecords = null;
         _checkpoints.Add(new Checkpoint(name, state, findings));
         Trace?.Checkpoint(name);
         _recorded.Clear();
         _opsAtCheckpoint = Meter.Operations;
+        _readsAtCheckpoint = Meter.Reads;
     }
 
-    public void Record(string key, object? value) => _recorded.Add(new(key, Format(value)));
+    /// <summary>
+    /// Keeps a value for the next checkpoint (the one that captures it; the end state when no
+    /// checkpoint follows). A Record right after a Checkpoint, with only reads between, reads as
+    /// if it belonged to that checkpoint: it is noted (<see cref="Notes"/>).
+    /// </summary>
+    public void Record(string key, object? value)
+    {
+        if (key.Length == 0 || key.Contains('\n') || key.Contains('\r') || key.StartsWith('#') || key.Contains(" = ", StringComparison.Ordinal))
+            throw new ArgumentException($"Record key must be one non-empty line, not start with '#' and not contain ' = ': '{Format(key)}'", nameof(key));
+        // The Record call itself was counted; everything else since the checkpoint was a read or a Record.
+        if (_checkpoints.Count > 0 && Meter.Operations - _opsAtCheckpoint == Meter.Reads - _readsAtCheckpoint + _recorded.Count + 1)
+        {
+            var (file, line) = ScriptLine();
+            _lateRecords = _lateRecords is { } l ? l with { Count = l.Count + 1 } : new LateRecords(file, line, key, 1);
+        }
+        _recorded.Add(new(key, Format(value)));
+    }
+
+    private sealed record LateRecords(string? File, int Line, string Key, int Count);
+
+    // The .csx line of the script's call (the path as the compiler saw it).
+    private static (string? File, int Line) ScriptLine()
+    {
+        foreach (var frame in new System.Diagnostics.StackTrace(fNeedFileInfo: true).GetFrames())
+            if (frame.GetFileName() is { } file && file.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
+                return (file, frame.GetFileLineNumber());
+        return (null, 0);
+    }
 
     // A snapshot refers back to a checkpoint by name ("as at checkpoint 'touched'"), so names are
     // one line and unique: a repeated name gets " #2", " #3" (as does a checkpoint named "end"
@@ -120,7 +164,7 @@ public sealed class ScenarioRun
     public string Finish()
     {
         if (_checkpoints.Count == 0 || Meter.Operations != _opsAtCheckpoint || _recorded.Count > 0)
-            Checkpoint(EndCheckpoint);
+            Checkpoint(EndCheckpoint, DefaultCapture);
         // Lines as a snapshot keeps them (no trailing blanks: a recorded "" value), so the snapshot gives back exactly this text.
         return string.Join("\n", string.Concat(_checkpoints.Select(c => c.Render())).Split('\n').Select(l => l.TrimEnd(' ', '\t')));
     }

@@ -30,7 +30,7 @@ public sealed class ScriptMemcg
     {
         get
         {
-            _run.Meter.Op();
+            _run.Meter.Read();
             CheckSameBoot("memory.kmem.usage_in_bytes");
             return Model.KmemUsage;
         }
@@ -41,7 +41,7 @@ public sealed class ScriptMemcg
     {
         get
         {
-            _run.Meter.Op();
+            _run.Meter.Read();
             CheckSameBoot("memory.usage_in_bytes");
             return Model.Usage;
         }

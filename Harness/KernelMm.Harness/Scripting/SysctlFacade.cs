@@ -21,7 +21,7 @@ public sealed class SysctlFacade
     /// <summary>Reads /proc/sys/NAME: null where this combination has no such file; EACCES for a write-only one (<c>vm.free_ptes</c>).</summary>
     public long? Read(string name)
     {
-        _run.Meter.Op();
+        _run.Meter.Read();
         return _run.Kernel.Sysctl.Read(name);
     }
 }

@@ -42,7 +42,8 @@ public sealed class SnapshotStore(string scenariosDir, string snapshotsDir, Snap
         // instead of showing as every line changed (or as no visible change at all).
         string? diff = verifiedBytes is null
             ? null
-            : UnifiedDiff.Render(TextRules.Normalize(ReadText(verifiedBytes)), received, RepoRelative(verifiedPath), RepoRelative(receivedPath));
+            : UnifiedDiff.Render(TextRules.Normalize(ReadText(verifiedBytes)), received, RepoRelative(verifiedPath), RepoRelative(receivedPath),
+                where: SnapshotLocation.Describe);
         string? broken = verifiedBytes is null ? null : DescribeBroken(verifiedPath, verifiedBytes, received);
 
         switch (Policy.Mode)

@@ -14,7 +14,17 @@ public enum DiffLineKind { FileHeader, HunkHeader, Context, Removed, Added }
 /// </summary>
 public static class UnifiedDiff
 {
-    public static IReadOnlyList<DiffLine> Lines(string oldText, string newText, string oldName, string newName, int context = 3)
+    /// <param name="oldText">The earlier text.</param>
+    /// <param name="newText">The later text.</param>
+    /// <param name="oldName">How the --- line names it.</param>
+    /// <param name="newName">How the +++ line names it.</param>
+    /// <param name="context">Lines of context around each change.</param>
+    /// <param name="where">
+    /// Names the place of a hunk's first change (given the lines of the side it is on and its
+    /// index), printed after the hunk header as git prints a function (<see cref="SnapshotLocation.Describe"/>).
+    /// </param>
+    public static IReadOnlyList<DiffLine> Lines(string oldText, string newText, string oldName, string newName, int context = 3,
+        Func<IReadOnlyList<string>, int, string?>? where = null)
     {
         var result = new Differ().CreateCustomDiffs(oldText, newText, false, false, SplitLines);
         var a = result.PiecesOld;
@@ -62,7 +72,10 @@ public static class UnifiedDiff
             int aStart = hunk[0].A, bStart = hunk[0].B;
             int aCount = hunk.Count(o => o.Kind != DiffLineKind.Added);
             int bCount = hunk.Count(o => o.Kind != DiffLineKind.Removed);
-            lines.Add(new DiffLine(DiffLineKind.HunkHeader, $"@@ -{Range(aStart, aCount)} +{Range(bStart, bCount)} @@"));
+            var first = ops[firstChange];
+            string? place = where is null ? null
+                : first.Kind == DiffLineKind.Added ? where(b, first.B) : where(a, first.A);
+            lines.Add(new DiffLine(DiffLineKind.HunkHeader, $"@@ -{Range(aStart, aCount)} +{Range(bStart, bCount)} @@{(place is null ? "" : " " + place)}"));
             foreach (var o in hunk)
             {
                 lines.Add(o.Kind switch
@@ -78,10 +91,11 @@ public static class UnifiedDiff
     }
 
     /// <summary>The diff as text, one line per line, LF-terminated; empty when the texts are equal.</summary>
-    public static string Render(string oldText, string newText, string oldName, string newName, int context = 3)
+    public static string Render(string oldText, string newText, string oldName, string newName, int context = 3,
+        Func<IReadOnlyList<string>, int, string?>? where = null)
     {
         var sb = new StringBuilder();
-        foreach (var l in Lines(oldText, newText, oldName, newName, context))
+        foreach (var l in Lines(oldText, newText, oldName, newName, context, where))
             sb.Append(l.Text).Append('\n');
         return sb.ToString();
     }

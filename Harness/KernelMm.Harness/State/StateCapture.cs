@@ -19,55 +19,49 @@ public static class StateCapture
     public static readonly string[] SectionOrder =
         ["vmstat", "events", "meminfo", "processes", "memcg", "kernel page tables", "recorded", "warnings"];
 
+    /// <param name="k">The kernel.</param>
+    /// <param name="recorded">The values recorded for this checkpoint.</param>
+    /// <param name="options">The sections to print and the range of the page-table dumps (default: all of both).</param>
     /// <returns>The sections, and how many invariant violations they report (a finding).</returns>
-    public static (string Text, int Findings) Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded)
+    public static (string Text, int Findings) Capture(Kernel k, IReadOnlyList<KeyValuePair<string, string>> recorded, CaptureOptions? options = null)
     {
+        options ??= CaptureOptions.Default;
         var sb = new StringBuilder();
         var lines = k.VmStat.Lines().ToList();
         // The kernel's own events and any a patch registered (direct_map_level2_collapses).
         var events = new HashSet<string>(lines.Select(l => l.Name).Where(k.VmStat.IsEvent), StringComparer.Ordinal);
 
-        Section(sb, "vmstat");
-        foreach (var (n, v) in lines.Where(l => !events.Contains(l.Name)))
-            sb.Append(n).Append(' ').Append(v).Append('\n');
-
-        Section(sb, "events");
-        foreach (var (n, v) in lines.Where(l => events.Contains(l.Name)))
-            sb.Append(n).Append(' ').Append(v).Append('\n');
-
-        Section(sb, "meminfo");
-        sb.Append(k.Meminfo.Render());
-
-        Section(sb, "processes");
-        if (k.Processes.Count == 0)
-            sb.Append("none\n");
-        foreach (var p in k.Processes)
+        if (options.Has(Scripting.Section.Vmstat))
         {
-            sb.Append("##### process ").Append(p.Pid).Append(" (").Append(p.Comm).Append(")\n");
-            if (p.Memcg is { } cg)
-                sb.Append("memcg: ").Append(cg.Name).Append('\n');
-            foreach (var (n, kb) in p.StatusLines())
-                sb.Append((n + ":").PadRight(10)).Append(kb.ToString().PadLeft(8)).Append(" kB\n");
-            sb.Append("user page tables:\n");
-            AppendBlock(sb, p.DumpUserPageTables());
+            Section(sb, "vmstat");
+            foreach (var (n, v) in lines.Where(l => !events.Contains(l.Name)))
+                sb.Append(n).Append(' ').Append(v).Append('\n');
         }
 
-        Section(sb, "memcg");
-        if (k.Memcgs.All.Count == 0)
-            sb.Append("none\n");
-        foreach (var cg in k.Memcgs.All)
+        if (options.Has(Scripting.Section.Events))
         {
-            sb.Append("##### memcg ").Append(cg.Name).Append('\n');
-            sb.Append("memory.usage_in_bytes ").Append(cg.Usage).Append('\n');
-            sb.Append("memory.kmem.usage_in_bytes ").Append(cg.KmemUsage).Append('\n');
-            foreach (var (n, bytes) in cg.StatLines())
-                sb.Append("memory.stat ").Append(n).Append(' ').Append(bytes).Append('\n');
+            Section(sb, "events");
+            foreach (var (n, v) in lines.Where(l => events.Contains(l.Name)))
+                sb.Append(n).Append(' ').Append(v).Append('\n');
         }
 
-        Section(sb, "kernel page tables");
-        var dump = k.DumpKernelPageTables();
-        AppendBlock(sb, dump.Text);
-        sb.Append(dump.WxSummary).Append('\n');
+        if (options.Has(Scripting.Section.Meminfo))
+        {
+            Section(sb, "meminfo");
+            sb.Append(k.Meminfo.Render());
+        }
+
+        if (options.Has(Scripting.Section.Processes))
+            Processes(sb, k, options);
+        if (options.Has(Scripting.Section.Memcg))
+            Memcgs(sb, k);
+        if (options.Has(Scripting.Section.KernelPageTables))
+        {
+            Section(sb, "kernel page tables");
+            var dump = k.DumpKernelPageTables();
+            AppendBlock(sb, options.Range is { } r ? DumpClip.Clip(dump.Text, r) : dump.Text);
+            sb.Append(dump.WxSummary).Append('\n');
+        }
 
         Section(sb, "recorded");
         if (recorded.Count == 0)
@@ -86,6 +80,40 @@ public static class StateCapture
         foreach (var v in violations)
             sb.Append("invariant ").Append(v.Kind).Append(": ").Append(v.Message).Append('\n');
         return (sb.ToString(), violations.Count);
+    }
+
+    private static void Processes(StringBuilder sb, Kernel k, CaptureOptions options)
+    {
+        Section(sb, "processes");
+        if (k.Processes.Count == 0)
+            sb.Append("none\n");
+        foreach (var p in k.Processes)
+        {
+            sb.Append("##### process ").Append(p.Pid).Append(" (").Append(p.Comm).Append(")\n");
+            if (p.Memcg is { } cg)
+                sb.Append("memcg: ").Append(cg.Name).Append('\n');
+            foreach (var (n, kb) in p.StatusLines())
+                sb.Append((n + ":").PadRight(10)).Append(kb.ToString().PadLeft(8)).Append(" kB\n");
+            if (!options.Has(Scripting.Section.UserPageTables))
+                continue;
+            sb.Append("user page tables:\n");
+            AppendBlock(sb, options.Range is { } r ? DumpClip.Clip(p.DumpUserPageTables(), r) : p.DumpUserPageTables());
+        }
+    }
+
+    private static void Memcgs(StringBuilder sb, Kernel k)
+    {
+        Section(sb, "memcg");
+        if (k.Memcgs.All.Count == 0)
+            sb.Append("none\n");
+        foreach (var cg in k.Memcgs.All)
+        {
+            sb.Append("##### memcg ").Append(cg.Name).Append('\n');
+            sb.Append("memory.usage_in_bytes ").Append(cg.Usage).Append('\n');
+            sb.Append("memory.kmem.usage_in_bytes ").Append(cg.KmemUsage).Append('\n');
+            foreach (var (n, bytes) in cg.StatLines())
+                sb.Append("memory.stat ").Append(n).Append(' ').Append(bytes).Append('\n');
+        }
     }
 
     private static void Section(StringBuilder sb, string name) => sb.Append("#### ").Append(name).Append('\n');

@@ -43,6 +43,9 @@ public sealed record ScenarioReport(
     /// </summary>
     public bool UnreviewedFindings => Findings > 0 && Status is not (ScenarioStatus.Verified or ScenarioStatus.Updated);
 
+    /// <summary>Notes on the script (a Record placed where it reads as belonging elsewhere), once each over all combinations.</summary>
+    public IEnumerable<string> Notes => Results.SelectMany(r => r.Notes).Distinct(StringComparer.Ordinal);
+
     /// <summary>The combinations that did not complete.</summary>
     public IEnumerable<CombinationResult> Failures => Results.Where(r => r.Status is not CombinationStatus.Completed);
 

@@ -45,7 +45,7 @@ public class ReviewReportTests
             ("!quiet & !touch", 0, true), ("quiet & !touch", 1, true), ("touch", 0, false),
         }));
 
-        // Ten diff lines: the header and the outcome lines, not the model's numbers.
+        // Per changed outcome: the numbers that moved, then its state's diff, ten lines of it.
         string markdown = ReviewReport.Markdown(comparison, maxDiffLines: 10);
         TestSnapshots.Verify("review/received-against-verified", markdown);
         Assert.That(markdown.Length, Is.LessThan(65_536));
@@ -64,7 +64,27 @@ public class ReviewReportTests
         Assert.That(cut, Does.Contain("\n… ").And.Contain("more lines: `kmm diff Scenarios/big/one.csx` shows them all"));
         string stopped = ReviewReport.Markdown(comparison, maxChars: 10);
         Assert.That(stopped, Does.Not.Contain("```diff"));
-        Assert.That(stopped, Does.Contain("(diff left out to keep this comment short: `kmm diff` shows it)"));
+        Assert.That(stopped, Does.Contain("(outcome 2 left out to keep this comment short: `kmm diff Scenarios/big/one.csx` shows the snapshot's diff)"));
+    }
+
+    // Every outcome changes (x moves everywhere): each gets its table of moved numbers before its
+    // diff, and each hunk names the checkpoint and section it is in.
+    [Test]
+    public void Every_changed_outcome_is_shown_with_the_numbers_that_moved_before_its_diff()
+    {
+        using var clone = new TestClone();
+        Run(clone, "all/moved", Before, UpdateMode.Always);
+        Run(clone, "all/moved", "Record(\"x\", Patches.IsApplied(\"touch\") ? 3 : 2);\n");
+        string markdown = ReviewReport.Markdown(SnapshotSources.Pending(clone.Store()));
+        int first = markdown.IndexOf("#### outcome 1 of 2: `!touch`, changed in `--patches none` (and 1 more of its combinations)", StringComparison.Ordinal);
+        int second = markdown.IndexOf("#### outcome 2 of 2: `touch`, changed in `--patches touch` (and 1 more of its combinations)", StringComparison.Ordinal);
+        Assert.That(first, Is.GreaterThan(0), markdown);
+        Assert.That(second, Is.GreaterThan(first), markdown);
+        string one = markdown[first..second];
+        Assert.That(one.IndexOf("               0             +2                2  recorded.x", StringComparison.Ordinal),
+            Is.GreaterThan(0).And.LessThan(one.IndexOf("```diff", StringComparison.Ordinal)), one);
+        Assert.That(one, Does.Contain(" @@ checkpoint 'end' / recorded\n #### recorded\n-x = 0\n+x = 2\n"));
+        Assert.That(markdown[second..], Does.Contain("-x = 1\n+x = 3\n"));
     }
 
     [Test]
