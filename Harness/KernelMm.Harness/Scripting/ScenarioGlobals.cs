@@ -55,6 +55,7 @@ public sealed class ScenarioGlobals
     public void Checkpoint(string name, Section? sections = null, (ulong Start, long Length)? range = null)
     {
         _run.Meter.Op("checkpoint");
+        ArgumentNullException.ThrowIfNull(name);
         var d = _run.DefaultCapture;
         _run.Checkpoint(name, new CaptureOptions(sections ?? d.Sections, range is { } r ? AddressRange.Of(r.Start, r.Length) : d.Range));
     }
@@ -70,6 +71,7 @@ public sealed class ScenarioGlobals
     public void Record(string key, object? value)
     {
         _run.Meter.Op();
+        ArgumentNullException.ThrowIfNull(key);
         _run.Record(key, value);
     }
 

@@ -30,7 +30,7 @@ public class CheckpointSectionsTests
         var cps = End(r);
         Assert.That(cps.Select(c => c.Name), Is.EqualTo(new[] { "touched", "end" }));
         Assert.That(cps[0].Units.Select(u => u.Key), Is.EqualTo(new[] { "meminfo", "kernel page tables", "recorded", "warnings" }));
-        Assert.That(cps[1].Units.Select(u => u.Key), Is.EqualTo(new[] { "vmstat", "processes", "process 1 (w)", "recorded", "warnings" }));
+        Assert.That(cps[1].Units.Select(u => u.Key), Is.EqualTo(new[] { "vmstat", "processes", "process 300 (w)", "recorded", "warnings" }));
         Assert.That(cps[1].Units[2].Lines, Has.None.StartsWith("user page tables"), "the page tables were not asked for");
     }
 
@@ -43,7 +43,7 @@ public class CheckpointSectionsTests
             p.Touch(buf, 4.MiB(), Access.Write);
             Checkpoint("heap", Section.Processes | Section.UserPageTables, range: (buf, 8.MiB()));
             """);
-        var w = End(r)[0].Units.Single(u => u.Key == "process 1 (w)").Lines;
+        var w = End(r)[0].Units.Single(u => u.Key == "process 300 (w)").Lines;
         int at = w.ToList().IndexOf("user page tables:");
         Assert.That(w[at + 1], Does.Match(@"^only 0x00007fff[0-9a-f]{8}-0x00007fff[0-9a-f]{8}:$"));
         Assert.That(w[at + 2], Is.EqualTo("---[ User Space ]---"));
