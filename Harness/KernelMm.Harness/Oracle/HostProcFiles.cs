@@ -65,10 +65,12 @@ internal static class HostProcFiles
         return list;
     }
 
+    // /proc/PID/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst): present, and the pfn (0 unless CAP_SYS_ADMIN).
+    internal const ulong PM_PRESENT = 1UL << 63, PFN_MASK = (1UL << 55) - 1;
+
     /// <summary>Present pages in [start, end) and, of those, how many map <paramref name="zeroPfn"/> (when known).</summary>
     public static (long Present, long Zero) Pagemap(int pid, ulong start, ulong end, long zeroPfn)
     {
-        const ulong PM_PRESENT = 1UL << 63, PFN_MASK = (1UL << 55) - 1;
         long present = 0, zero = 0;
         using var f = new FileStream($"/proc/{pid}/pagemap", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
         var buf = new byte[8 * 8192];

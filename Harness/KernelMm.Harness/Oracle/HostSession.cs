@@ -130,7 +130,7 @@ internal sealed unsafe class HostSession : IDisposable
             f.Position = (a >> 12) * 8;
             f.ReadExactly(buf);
             ulong e = BitConverter.ToUInt64(buf);
-            return (e & (1UL << 63)) != 0 ? (long)(e & ((1UL << 55) - 1)) : 0;
+            return (e & HostProcFiles.PM_PRESENT) != 0 ? (long)(e & HostProcFiles.PFN_MASK) : 0;
         }
         catch (IOException) { return 0; }
         catch (UnauthorizedAccessException) { return 0; }

@@ -172,8 +172,9 @@ internal sealed class OracleReplayer(HostSession session, HostKernelFacts host, 
             void Row(string figure, long model, long hostValue, bool delta)
             {
                 string F(long v) => delta ? v.ToString("+#;-#;0", CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture);
-                var verdict = model == hostValue ? Verdict.Agrees : EraDifferences.Explain(figure, ctx) is not null ? Verdict.Era : Verdict.Differs;
-                string? note = verdict == Verdict.Era ? EraDifferences.Explain(figure, ctx)!.Id : null;
+                var era = model == hostValue ? null : EraDifferences.Explain(figure, ctx);
+                var verdict = model == hostValue ? Verdict.Agrees : era is not null ? Verdict.Era : Verdict.Differs;
+                string? note = era?.Id;
                 _rows.Add(new FigureRow(cp.Name, m.Pid, m.Comm, figure, F(model), F(hostValue), verdict, note));
             }
             foreach (string name in Figures.StatusNames)
