@@ -6,6 +6,7 @@ public enum Errno
     EPERM = 1,
     ENOENT = 2,
     ESRCH = 3,
+    EIO = 5,
     EFAULT = 14,
     ENOMEM = 12,
     EACCES = 13,

@@ -45,6 +45,7 @@ public sealed partial class Kernel
         Overcommit = new Overcommit(this);
         if (Options.Pti)
             Kaiser = new Kaiser(this);
+        Espfix = new Espfix(this);
         applyPatches?.Invoke(this);
         new KernelBoot(this).Boot();
         Overcommit.InitReserves();
@@ -73,6 +74,9 @@ public sealed partial class Kernel
 
     /// <summary>vm.overcommit_*, vm_committed_as and __vm_enough_memory.</summary>
     public Overcommit Overcommit { get; }
+
+    /// <summary>ESPfix64's ministacks and their tables.</summary>
+    public Espfix Espfix { get; }
 
     /// <summary>KAISER, when booted with pti; null otherwise.</summary>
     public Kaiser? Kaiser { get; }

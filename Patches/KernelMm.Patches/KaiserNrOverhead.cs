@@ -1,5 +1,6 @@
 using KernelMm.Model;
 using KernelMm.Model.Diagnostics;
+using KernelMm.Model.Memory;
 using KernelMm.Model.Paging;
 using static KernelMm.Model.Paging.PageBits;
 
@@ -31,14 +32,18 @@ public sealed class KaiserNrOverhead() : Patch(
         k.Invariants.Add(() => Check(k, counter));
     }
 
-    /// <summary>NR_KAISERTABLE equals the shadow tables reachable under the init shadow pgd (it never drops).</summary>
+    /// <summary>
+    /// NR_KAISERTABLE equals the KAISER tables reachable under the init shadow pgd, plus the
+    /// boot PUD table init_espfix_bsp's pgd copy unlinked (still counted, never freed). The
+    /// ESPfix slot itself holds ESPfix's own tables, which KAISER never counts.
+    /// </summary>
     private static IEnumerable<KernelWarning> Check(Kernel k, int counter)
     {
-        long tables = 0;
+        long tables = k.Kaiser!.UnlinkedTables;
         var pgd = k.Tables[k.Image.InitShadowPgtPfn];
         for (int i = 256; i < 512; i++)
         {
-            if (pgd_none(pgd[i]))
+            if (pgd_none(pgd[i]) || !IsKaiserTable(pte_pfn(pgd[i])))
                 continue;
             tables++;
             foreach (ulong pud in k.Tables[pte_pfn(pgd[i])])
@@ -51,6 +56,8 @@ public sealed class KaiserNrOverhead() : Patch(
                         tables++;
             }
         }
+
+        bool IsKaiserTable(long pfn) => k.Frames.Peek(pfn).OwnerKind == PageOwnerKind.KaiserTable;
         long value = k.VmStat.GetExtra(counter);
         if (value != tables)
             yield return new KernelWarning("pt-accounting", $"{VmstatName} is {value} but the shadow pgd reaches {tables} KAISER tables");

@@ -4,7 +4,9 @@ namespace KernelMm.Harness.Snapshots;
 
 /// <summary>
 /// The text rules of a snapshot (DESIGN.md): UTF-8 without BOM, LF only, no trailing
-/// spaces, exactly one final newline. <see cref="Normalize"/> makes any rendered text obey
+/// spaces, exactly one final newline. The one exemption is ptdump's own
+/// "... N entries skipped ... " line, whose trailing space is the kernel's text
+/// (<see cref="Model.Dump.PtDump.SkippedLine"/>). <see cref="Normalize"/> makes any rendered text obey
 /// them (so a value a script records cannot break a file); <see cref="Check"/> finds what
 /// breaks them in a file on disk, for the self-check test.
 /// </summary>
@@ -18,11 +20,14 @@ public static class TextRules
     public static string Normalize(string text)
     {
         var s = text.TrimStart('\uFEFF').Replace("\r\n", "\n").Replace('\r', '\n');
-        var lines = s.Split('\n').Select(l => l.TrimEnd(' ', '\t')).ToList();
+        var lines = s.Split('\n').Select(l => IsExempt(l) ? l : l.TrimEnd(' ', '\t')).ToList();
         while (lines.Count > 0 && lines[^1].Length == 0)
             lines.RemoveAt(lines.Count - 1);
         return string.Join("\n", lines) + "\n";
     }
+
+    /// <summary>A line whose trailing space is the kernel's own text.</summary>
+    public static bool IsExempt(string line) => Model.Dump.PtDump.SkippedLine.IsMatch(line);
 
     /// <summary>What is wrong with <paramref name="bytes"/> as a snapshot, one message per problem (empty: it obeys the rules).</summary>
     public static IReadOnlyList<string> Check(byte[] bytes)
@@ -50,7 +55,7 @@ public static class TextRules
         for (int i = 0; i < lines.Length; i++)
         {
             var l = lines[i].TrimEnd('\r');
-            if (l.Length > 0 && (l[^1] == ' ' || l[^1] == '\t'))
+            if (l.Length > 0 && (l[^1] == ' ' || l[^1] == '\t') && !IsExempt(l))
                 problems.Add($"line {i + 1} has trailing whitespace");
         }
         return problems;

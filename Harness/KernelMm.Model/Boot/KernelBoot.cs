@@ -35,7 +35,7 @@ internal sealed class KernelBoot(Kernel k)
         k.Frames[k.ZeroPfn].OwnerKind = PageOwnerKind.ZeroPage;
 
         BuildHighMap();
-        BuildDirectMap(nr);
+        BuildDirectMap();
         BuildVmemmap(nr);
         SetupPerCpuAreas();
 
@@ -53,6 +53,7 @@ internal sealed class KernelBoot(Kernel k)
 
         PreallocateVmallocPages();
         k.Kaiser?.Init(k.PerCpuAreas);
+        k.Espfix.init_espfix_bsp();
         ForkIdleTasks();
         MarkRodataRo();
         k.SystemState = SystemState.SYSTEM_RUNNING;
@@ -105,13 +106,14 @@ internal sealed class KernelBoot(Kernel k)
             k.IdleStacks.Add(pfn);
             k.VmStat.Mod(Stats.VmStatItem.NR_KERNEL_STACK_KB, Mm.Process.THREAD_SIZE >> 10);
             k.Kaiser?.AddMapping(k.DirectMapAddress(pfn) + (ulong)Mm.Process.THREAD_SIZE - PAGE_SIZE, PAGE_SIZE, __PAGE_KERNEL);
+            k.Espfix.init_espfix_ap(cpu); // do_boot_cpu
         }
     }
 
     /// <summary>
     /// head_64.S: init_top_pgt[511] -&gt; level3_kernel_pgt[510] -&gt; level2_kernel_pgt, whose
     /// 2M entries map the image with __PAGE_KERNEL_LARGE_EXEC; cleanup_highmap leaves only
-    /// [_text, roundup(_brk_end, PMD_SIZE)).
+    /// [_text, roundup(_brk_end, PMD_SIZE)); level3_kernel_pgt[511] -&gt; level2_fixmap_pgt.
     /// </summary>
     private void BuildHighMap()
     {
@@ -122,45 +124,23 @@ internal sealed class KernelBoot(Kernel k)
         var l2 = k.Tables.Create(k.Image.Level2KernelPgtPfn);
         pgd[pgd_index(__START_KERNEL_map)] = mk_table(k.Image.Level3KernelPgtPfn, _PAGE_TABLE);
         l3[pud_index(__START_KERNEL_map)] = mk_table(k.Image.Level2KernelPgtPfn, _KERNPG_TABLE);
+        // level3_kernel_pgt[511] -> level2_fixmap_pgt: 506 none entries, FIXMAP_PMD_NUM
+        // entries for level1_fixmap_pgt's PTE pages (_PAGE_TABLE), then "6 MB reserved space
+        // + a 2MB hole" (head_64.S, 4.20-5.x). Nothing is mapped in them by the time the dump runs.
+        var fixmapPmd = k.Tables.Create(k.Image.Level2FixmapPgtPfn);
+        l3[PTRS_PER_TABLE - 1] = mk_table(k.Image.Level2FixmapPgtPfn, _PAGE_TABLE);
+        for (int n = 0; n < KernelImage.FIXMAP_PMD_NUM; n++)
+        {
+            k.Tables.Create(k.Image.Level1FixmapPgtPfn + n);
+            fixmapPmd[PTRS_PER_TABLE - 4 - KernelImage.FIXMAP_PMD_NUM + n] = mk_table(k.Image.Level1FixmapPgtPfn + n, _PAGE_TABLE);
+        }
         ulong end = RoundUp(k.Image._brk_end, PMD_SIZE);
         for (ulong va = k.Image._text; va < end; va += PMD_SIZE)
             l2[pmd_index(va)] = pfn_pmd((long)(KernelImage.__pa_symbol(va) >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE_EXEC));
     }
 
-    /// <summary>
-    /// init_memory_mapping of all RAM at PAGE_OFFSET: 1G leaves where direct_gbpages allows
-    /// and the range covers a whole gigabyte, 2M leaves for the rest (RAM is 4 MiB-granular).
-    /// </summary>
-    private void BuildDirectMap(long nr)
-    {
-        var pgd = k.Tables[k.InitTopPgt];
-        ulong ramEnd = (ulong)nr << PAGE_SHIFT;
-        for (ulong phys = 0; phys < ramEnd;)
-        {
-            ulong va = PAGE_OFFSET + phys;
-            int gi = pgd_index(va);
-            if (pgd_none(pgd[gi]))
-                pgd[gi] = mk_table(MemblockAllocTable(), _KERNPG_TABLE);
-            var pud = k.Tables[pte_pfn(pgd[gi])];
-            int ui = pud_index(va);
-            if (k.Options.GbPages && phys + PUD_SIZE <= ramEnd)
-            {
-                pud[ui] = pfn_pud((long)(phys >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE));
-                k.DirectMap.update_page_count(PageLevel.PG_LEVEL_1G, 1);
-                phys += PUD_SIZE;
-                continue;
-            }
-            long pmdPfn = MemblockAllocTable();
-            pud[ui] = mk_table(pmdPfn, _KERNPG_TABLE);
-            var pmd = k.Tables[pmdPfn];
-            for (int i = 0; i < PTRS_PER_TABLE && phys < ramEnd; i++, phys += PMD_SIZE)
-            {
-                pmd[i] = pfn_pmd((long)(phys >> PAGE_SHIFT), k.massage_pgprot(__PAGE_KERNEL_LARGE));
-                k.DirectMap.update_page_count(PageLevel.PG_LEVEL_2M, 1);
-            }
-        }
-        k.MaxPfnMapped = nr;
-    }
+    /// <summary>init_mem_mapping: the direct map at PAGE_OFFSET, its early tables from memblock.</summary>
+    private void BuildDirectMap() => new InitMemoryMapping(k, MemblockAllocTable).init_mem_mapping();
 
     /// <summary>vmemmap_populate_hugepages: the memmap mapped with 2M PAGE_KERNEL_LARGE leaves at VMEMMAP_START.</summary>
     private void BuildVmemmap(long nr)

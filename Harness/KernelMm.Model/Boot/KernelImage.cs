@@ -41,6 +41,11 @@ public sealed class KernelImage
     public long InitShadowPgtPfn => InitTopPgtPfn + 1;
     public long Level3KernelPgtPfn => InitTopPgtPfn + 2;
     public long Level2KernelPgtPfn => InitTopPgtPfn + 3;
+    /// <summary>level2_fixmap_pgt and the FIXMAP_PMD_NUM pages of level1_fixmap_pgt, also in .data (head_64.S).</summary>
+    public long Level2FixmapPgtPfn => InitTopPgtPfn + 4;
+    public long Level1FixmapPgtPfn => InitTopPgtPfn + 5;
+    /// <summary>FIXMAP_PMD_NUM (asm/fixmap.h): the fixmap's PTE pages.</summary>
+    public const int FIXMAP_PMD_NUM = 2;
     /// <summary>The entry text (__entry_text_start..end) that KAISER maps into the shadow tables: 16 KiB at the start of text.</summary>
     public ulong __entry_text_start => _text + 0x600000;
     public ulong __entry_text_end => __entry_text_start + 0x4000;
@@ -50,6 +55,20 @@ public sealed class KernelImage
 
     /// <summary>empty_zero_page lives in .bss.</summary>
     public long EmptyZeroPagePfn => (long)(__pa_symbol(__bss_start) >> 12);
+
+    /// <summary>espfix_pud_page: __page_aligned_bss in espfix_64.c, after empty_zero_page.</summary>
+    public long EspfixPudPagePfn => EmptyZeroPagePfn + 1;
+
+    /// <summary>debug_idt_table and trace_idt_table: gate_desc[NR_VECTORS] (one page each), __page_aligned_bss (4.9 traps.c, tracepoint.c).</summary>
+    public ulong debug_idt_table => __bss_start + 0x2000;
+    public ulong trace_idt_table => __bss_start + 0x3000;
+
+    /// <summary>debug_idt_descr and trace_idt_descr: struct desc_ptr in .data, one page after idt_table.</summary>
+    public ulong debug_idt_descr => idt_table + 0x1000;
+    public ulong trace_idt_descr => debug_idt_descr + 0x10;
+
+    /// <summary>X86_CR3_PCID_KERN_VAR: __aligned(PAGE_SIZE) in .data (4.9 kaiser.c).</summary>
+    public ulong X86_CR3_PCID_KERN_VAR => idt_table + 0x2000;
 
     /// <summary>__cpa_pfn_in_highmap: the pfn is part of the image mapped at __START_KERNEL_map.</summary>
     public bool PfnInHighmap(long pfn) => pfn >= FirstPfn && pfn <= (long)(__pa_symbol(KernelLayout.RoundUp(_brk_end, 1UL << 21)) >> 12);

@@ -29,6 +29,7 @@ public sealed class InvariantChecker(Kernel k)
         CheckTableAccounting(tables, perProcess);
         CheckCounters(claims, perProcess);
         CheckMemcg();
+        _findings.AddRange(DirectMapCheck.Run(k));
         k.Tlbs.CheckCoherence(k.Walker, c => k.Tlbs.Cpus[c].CurrentPgd, new KernelLogSink(_findings), "check");
         foreach (var inv in k.Invariants)
             _findings.AddRange(inv());

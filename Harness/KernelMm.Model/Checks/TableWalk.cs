@@ -43,12 +43,18 @@ internal sealed class TableWalk(Kernel k, FrameClaims claims, List<KernelWarning
             WalkKernelTree(k.Image.InitShadowPgtPfn, "shadow pgd");
     }
 
+    private static readonly int EspfixPgdIndex = pgd_index(KernelLayout.ESPFIX_BASE_ADDR);
+
     private void WalkKernelTree(long pgdPfn, string name)
     {
         var pgd = k.Tables[pgdPfn];
         for (int i = 256; i < 512; i++)
         {
             if (pgd_none(pgd[i]))
+                continue;
+            // ESPfix links its PMD and PTE pages from hundreds of entries on purpose
+            // (ESPFIX_PUD/PMD_CLONES); Espfix claims them once itself.
+            if (i == EspfixPgdIndex)
                 continue;
             long pud = pte_pfn(pgd[i]);
             Reach(pud, name, -1, i);

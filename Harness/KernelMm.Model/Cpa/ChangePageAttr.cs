@@ -276,8 +276,12 @@ public sealed class ChangePageAttr(Kernel k)
         if (k.virt_addr_valid(address))
         {
             long p = (long)((address >= __START_KERNEL_map ? address - __START_KERNEL_map : __pa(address)) >> PAGE_SHIFT);
-            if (k.pfn_range_is_mapped(p, p + 1))
-                k.DirectMap.split_page_count(kpte.Level);
+            if (k.pfn_range_is_mapped(p, p + 1) && (k.Faults & Diagnostics.FaultInjection.SkipSplitPageCount) == 0)
+            {
+                // virt_addr_valid accepts the high map too, so its splits move DirectMap as well.
+                if (k.DirectMap.split_page_count(kpte.Level) && address >= __START_KERNEL_map)
+                    k.DirectMap.NoteUnbackedSplit(kpte.Level);
+            }
         }
         if (kpte.Level == PageLevel.PG_LEVEL_2M)
             Splits2M++;

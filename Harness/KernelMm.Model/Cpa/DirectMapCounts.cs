@@ -25,14 +25,34 @@ public sealed class DirectMapCounts
     /// <summary>update_page_count: entries of a level added (or removed, negative) while mapping.</summary>
     public void update_page_count(PageLevel level, long pages) => _count[(int)level] += pages;
 
+    private readonly long[] _unbacked = new long[(int)PageLevel.PG_LEVEL_512G + 1];
+
+    /// <summary>
+    /// Entries of a level that the counter holds beyond the direct map's leaves, as the
+    /// kernel counts them: init_mem_mapping's entries counted twice (a later step reuses a
+    /// leaf and counts it again, phys_*_init's `if (!after_bootmem) pages++`) or kept after
+    /// their leaf became a table, and the high-map splits split_page_count also counts
+    /// (negative at the split level). The DirectMap invariant allows exactly this.
+    /// </summary>
+    public long Unbacked(PageLevel level) => _unbacked[(int)level];
+
+    internal void NoteBootOvercount(PageLevel level, long entries) => _unbacked[(int)level] += entries;
+
+    /// <summary>A split_page_count for a large page outside the direct map (the high kernel map).</summary>
+    internal void NoteUnbackedSplit(PageLevel level)
+    {
+        _unbacked[(int)level]--;
+        _unbacked[(int)level - 1] += PageShifts.PTRS_PER_TABLE;
+    }
+
     /// <summary>
     /// split_page_count: one entry of <paramref name="level"/> became 512 of the level
-    /// below. Nothing if the level's count is already 0; the vm event only once running.
+    /// below. Nothing (false) if the level's count is already 0; the vm event only once running.
     /// </summary>
-    public void split_page_count(PageLevel level)
+    public bool split_page_count(PageLevel level)
     {
         if (_count[(int)level] == 0)
-            return;
+            return false;
         _count[(int)level]--;
         if (_running())
         {
@@ -42,6 +62,7 @@ public sealed class DirectMapCounts
                 _vmstat.Count(VmEventItem.DIRECT_MAP_LEVEL3_SPLIT);
         }
         _count[(int)level - 1] += PageShifts.PTRS_PER_TABLE;
+        return true;
     }
 
     /// <summary>arch_report_meminfo: the DirectMap lines, in kB; DirectMap1G only with direct_gbpages.</summary>

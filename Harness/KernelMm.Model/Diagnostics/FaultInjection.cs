@@ -24,5 +24,6 @@ public enum FaultInjection
     DoubleCharge = 1 << 6,
     /// <summary>A page table's count of non-none entries is not lowered when an entry is cleared.</summary>
     MiscountTableEntries = 1 << 7,
-
+    /// <summary>split_large_page splits without split_page_count: DirectMap keeps the large page.</summary>
+    SkipSplitPageCount = 1 << 8,
 }

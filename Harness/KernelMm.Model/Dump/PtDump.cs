@@ -61,6 +61,12 @@ public sealed class PtDump
         return d;
     }
 
+    /// <summary>
+    /// The one dump line that ends in a space, as note_page prints it when a marker's
+    /// max_lines cut the dump: "... N entries skipped ... ".
+    /// </summary>
+    public static readonly System.Text.RegularExpressions.Regex SkippedLine = new(@"^\.\.\. [0-9]+ entr(y|ies) skipped \.\.\. $", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     /// <summary>The W+X line the kernel logs after the check.</summary>
     public string WxSummary => WxPages == 0
         ? "x86/mm: Checked W+X mappings: passed, no W+X pages found."
@@ -220,9 +226,9 @@ public sealed class PtDump
             if (m.MaxLines != 0 && _lines > m.MaxLines)
             {
                 long nskip = _lines - m.MaxLines;
-                // The kernel prints "... N entries skipped ... " with a trailing space; the
-                // model drops it so that dumps stay free of trailing whitespace.
-                _out.Append("... ").Append(nskip).Append(nskip == 1 ? " entry" : " entries").Append(" skipped ...\n");
+                // "... %lu entr%s skipped ... \n", trailing space and all (note_page); the
+                // snapshot text rules exempt this one line (SkippedLine).
+                _out.Append("... ").Append(nskip).Append(nskip == 1 ? " entry" : " entries").Append(" skipped ... \n");
             }
             _marker++;
             _lines = 0;

@@ -36,8 +36,11 @@ public sealed class Kaiser
     private long ShadowPgd => _k.Image.InitShadowPgtPfn;
 
     /// <summary>
-    /// kaiser_init: kaiser_init_all_pgds (a PUD table for each kernel-half slot of the init
-    /// shadow pgd), then the per-CPU user-mapped sections, the entry text and the IDT.
+    /// kaiser_init (4.9 arch/x86/mm/kaiser.c): kaiser_init_all_pgds (a PUD table for each
+    /// kernel-half slot of the init shadow pgd), then, each through the WARNing _early
+    /// wrappers: the per-CPU user-mapped sections, the entry text, the IDT (RO), the trace
+    /// IDT's descriptor and table (CONFIG_TRACING), the debug IDT's descriptor and table,
+    /// and X86_CR3_PCID_KERN_VAR, all __PAGE_KERNEL but the IDT and the entry text.
     /// </summary>
     internal void Init(IReadOnlyList<ulong> perCpuAreas)
     {
@@ -51,10 +54,49 @@ public sealed class Kaiser
             shadow[i] = mk_table(pfn, _KERNPG_TABLE);
             Installed(pfn);
         }
+        var img = _k.Image;
         foreach (var area in perCpuAreas)
-            AddMapping(area, PerCpuUserMappedSize, __PAGE_KERNEL);
-        AddMapping(_k.Image.__entry_text_start, _k.Image.__entry_text_end - _k.Image.__entry_text_start, __PAGE_KERNEL_RX);
-        AddMapping(_k.Image.idt_table, PAGE_SIZE, __PAGE_KERNEL_RO);
+            AddUserMapEarly(area, PerCpuUserMappedSize, __PAGE_KERNEL);
+        AddUserMapEarly(img.__entry_text_start, img.__entry_text_end - img.__entry_text_start, __PAGE_KERNEL_RX);
+        AddUserMapEarly(img.idt_table, GateDescSize * NR_VECTORS, __PAGE_KERNEL_RO);
+        AddUserMapEarly(img.trace_idt_descr, DescPtrSize, __PAGE_KERNEL);
+        AddUserMapEarly(img.trace_idt_table, GateDescSize * NR_VECTORS, __PAGE_KERNEL);
+        AddUserMapEarly(img.debug_idt_descr, DescPtrSize, __PAGE_KERNEL);
+        AddUserMapEarly(img.debug_idt_table, GateDescSize * NR_VECTORS, __PAGE_KERNEL);
+        AddUserMapEarly(img.X86_CR3_PCID_KERN_VAR, PAGE_SIZE, __PAGE_KERNEL);
+    }
+
+    /// <summary>NR_VECTORS, sizeof(gate_desc) and sizeof(struct desc_ptr) on x86-64.</summary>
+    public const ulong NR_VECTORS = 256, GateDescSize = 16, DescPtrSize = 10;
+
+    /// <summary>kaiser_add_user_map_early: kaiser_add_user_map, and WARN_ON(ret).</summary>
+    private void AddUserMapEarly(ulong addr, ulong size, ulong flags)
+    {
+        int ret = AddMapping(addr, size, flags);
+        if (ret != 0)
+            _k.Log.Warn("kaiser", $"WARNING: kaiser_init: kaiser_add_user_map(0x{addr:x}, {size}) returned {ret}");
+    }
+
+    private readonly List<(long Pfn, PageOwnerKind Kind, string Who)> _replaced = [];
+
+    /// <summary>KAISER tables installed and then unlinked by a pgd copy over them (init_espfix_bsp's).</summary>
+    public long UnlinkedTables => _replaced.Count;
+
+    /// <summary>
+    /// A shadow pgd entry set over the PUD table kaiser_init_all_pgds put there
+    /// (init_espfix_bsp's copy): that table stays allocated and counted, linked from
+    /// nowhere, as 4.9 leaves it.
+    /// </summary>
+    internal void ReplaceShadowPgd(int index, ulong entry)
+    {
+        var shadow = _k.Tables[ShadowPgd];
+        if (!pgd_none(shadow[index]))
+        {
+            if (_replaced.Count == 0)
+                _k.FrameClaimers.Add(() => _replaced);
+            _replaced.Add((pte_pfn(shadow[index]), PageOwnerKind.KaiserTable, $"KAISER PUD table of shadow pgd[{index}], replaced by init_espfix_bsp"));
+        }
+        shadow[index] = entry;
     }
 
     private void Installed(long pfn)
@@ -67,21 +109,26 @@ public sealed class Kaiser
     public Dump.PtDump DumpShadow() => Dump.PtDump.Walk(_k.Tables, ShadowPgd, checkWx: false);
 
     /// <summary>
-    /// kaiser_add_mapping: each page of [addr, addr+size) gets a shadow PTE with the same
-    /// frame as init_mm maps there; a different existing PTE is WARN_ON_ONCE.
+    /// kaiser_add_user_map (kaiser_add_mapping): each page of [addr, addr+size) gets a shadow
+    /// PTE with the same frame as init_mm maps there; a different existing PTE is
+    /// WARN_ON_ONCE. Returns 0, -EIO where init_mm maps nothing (get_pa_from_mapping's
+    /// WARN_ON_ONCE), or -ENOMEM where a shadow table could not be allocated; the pages
+    /// before the failing one stay mapped.
     /// </summary>
-    public void AddMapping(ulong addr, ulong size, ulong flags)
+    public int AddMapping(ulong addr, ulong size, ulong flags)
     {
         flags = _k.massage_pgprot(flags);
         ulong end = KernelLayout.RoundUp(addr + size, PAGE_SIZE);
         for (ulong a = addr & PAGE_MASK; a < end; a += PAGE_SIZE)
         {
-            var t = _k.Walker.Translate(_k.InitTopPgt, a)
-                ?? throw new InvalidOperationException($"kaiser_add_mapping: 0x{a:x} is not mapped in init_mm");
+            if (_k.Walker.Translate(_k.InitTopPgt, a) is not { } t)
+            {
+                _k.Log.WarnOnce("kaiser-get-pa", $"WARNING: get_pa_from_mapping: 0x{a:x} is not mapped in init_mm");
+                return -(int)Errno.EIO;
+            }
             long pfn = t.PfnOf(a);
-            var pte = PagetableWalk(a);
-            if (pte is not { } slot)
-                return;
+            if (PagetableWalk(a) is not { } slot)
+                return -(int)Errno.ENOMEM;
             var table = _k.Tables[slot.TablePfn];
             ulong want = pfn_pte(pfn, flags);
             if (pte_none(table[slot.Index]))
@@ -89,6 +136,7 @@ public sealed class Kaiser
             else if (table[slot.Index] != want)
                 _k.Log.WarnOnce("kaiser", $"WARNING: kaiser_add_mapping: shadow pte of 0x{a:x} is {table[slot.Index]:x}, not {want:x}");
         }
+        return 0;
     }
 
     /// <summary>kaiser_remove_mapping (unmap_pud_range_nofree): the PTEs go, the tables stay.</summary>

@@ -17,6 +17,17 @@ public class TextRulesTests
         Assert.That(TextRules.Check(Encoding.UTF8.GetBytes(text)), Has.Some.Contains(problem));
 
     [Test]
+    public void Ptdump_skipped_line_keeps_its_kernel_trailing_space()
+    {
+        const string text = "---[ ESPfix Area ]---\n... 131057 entries skipped ... \n... 1 entry skipped ... \n";
+        Assert.That(TextRules.Check(Encoding.UTF8.GetBytes(text)), Is.Empty);
+        Assert.That(TextRules.Normalize(text), Is.EqualTo(text));
+        // Only that line: another line ending in "... " is still trailing whitespace.
+        Assert.That(TextRules.Check(Encoding.UTF8.GetBytes("... 3 pages skipped ... \n")), Has.Some.Contains("line 1 has trailing whitespace"));
+        Assert.That(TextRules.Check(Encoding.UTF8.GetBytes("... 3 entries skipped ...  \n")), Has.Some.Contains("line 1 has trailing whitespace"));
+    }
+
+    [Test]
     public void BOM_and_invalid_UTF8_are_found()
     {
         Assert.That(TextRules.Check([0xEF, 0xBB, 0xBF, (byte)'a', (byte)'\n']), Has.Some.Contains("byte order mark"));

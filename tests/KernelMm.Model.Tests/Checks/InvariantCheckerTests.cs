@@ -161,6 +161,31 @@ public class InvariantCheckerTests
     }
 
     [Test]
+    public void ASplitWithoutSplitPageCountIsADirectMapFinding()
+    {
+        var k = TestKernel.Boot();
+        k.Faults = FaultInjection.SkipSplitPageCount;
+        k.SetMemory.FourK(KernelLayout.PAGE_OFFSET + TestKernel.GiB, 1);
+        Assert.That(k.RunChecks().Select(w => $"{w.Kind}: {w.Message}"), Is.EqualTo(new[]
+        {
+            "directmap: DirectMap4k is 2048 kB (512 entries) but the direct map holds 1024 4k leaves: -2048 kB off",
+            "directmap: DirectMap2M is 1046528 kB (511 entries) but the direct map holds 1022 2M leaves: -1046528 kB off",
+            "directmap: DirectMap1G is 5242880 kB (5 entries) but the direct map holds 2 1G leaves and 2 counted without one: 1048576 kB off",
+        }));
+    }
+
+    [Test]
+    public void CountedSplitsOfTheDirectMapAndTheHighMapAreNoFinding()
+    {
+        var k = TestKernel.Boot();
+        k.SetMemory.FourK(KernelLayout.PAGE_OFFSET + TestKernel.GiB, 1);
+        // A 2M split in the high map: split_page_count moves DirectMap too (virt_addr_valid).
+        k.SetMemory.FourK(k.Image._sdata, 1);
+        Assert.That(k.DirectMap.Unbacked(Model.Paging.PageLevel.PG_LEVEL_4K), Is.EqualTo(512));
+        Assert.That(k.RunChecks(), Is.Empty);
+    }
+
+    [Test]
     public void APatchInvariantRunsWithTheChecks()
     {
         var k = TestKernel.Boot();

@@ -20,6 +20,43 @@ public class KaiserTests
         });
     }
 
+    /// <summary>4.9 kaiser_init: after the IDT, the trace IDT's descriptor and table, the debug IDT's, and X86_CR3_PCID_KERN_VAR.</summary>
+    [Test]
+    public void KaiserInitUserMapsTheTraceAndDebugIdtsAndThePcidVariable()
+    {
+        var k = TestKernel.Boot();
+        var img = k.Image;
+        Assert.Multiple(() =>
+        {
+            foreach (var (name, va, rw) in new[]
+            {
+                ("idt_table", img.idt_table, false),
+                ("trace_idt_descr", img.trace_idt_descr, true),
+                ("trace_idt_table", img.trace_idt_table, true),
+                ("debug_idt_descr", img.debug_idt_descr, true),
+                ("debug_idt_table", img.debug_idt_table, true),
+                ("X86_CR3_PCID_KERN_VAR", img.X86_CR3_PCID_KERN_VAR, true),
+            })
+            {
+                var shadow = k.Walker.Translate(img.InitShadowPgtPfn, va);
+                Assert.That(shadow, Is.Not.Null, name);
+                Assert.That(shadow!.Value.PfnOf(va), Is.EqualTo(k.Walker.Translate(k.InitTopPgt, va)!.Value.PfnOf(va)), name);
+                Assert.That((shadow.Value.Flags & PageBits._PAGE_RW) != 0, Is.EqualTo(rw), name);
+            }
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void AddingAMappingOfUnmappedMemoryFailsWithEioAndWarnsOnce()
+    {
+        var k = TestKernel.Boot();
+        ulong hole = KernelLayout.VMALLOC_START + (1UL << 40);
+        Assert.That(k.Kaiser!.AddMapping(hole, 8192, PageBits.__PAGE_KERNEL), Is.EqualTo(-(int)Errno.EIO));
+        Assert.That(k.Kaiser.AddMapping(hole, 4096, PageBits.__PAGE_KERNEL), Is.EqualTo(-(int)Errno.EIO));
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Is.EqualTo(new[] { $"WARNING: get_pa_from_mapping: 0x{hole:x} is not mapped in init_mm" }));
+    }
+
     [Test]
     public void EveryMmSharesTheKernelHalfOfTheShadow()
     {
