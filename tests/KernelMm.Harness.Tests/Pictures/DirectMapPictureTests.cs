@@ -19,8 +19,10 @@ public class DirectMapPictureTests
             Assert.That(p.Rows.Select(r => r.Cells.Count), Is.EqualTo(new[] { 512, 512, 512, 512 }));
             Assert.That(p.Rows.Select(r => r.Label), Is.EqualTo(new[] { "0", "1G", "2G", "3G" }));
             Assert.That(p.Rows[1].Cells.Select(c => c.Kind).Distinct(), Is.EqualTo(new[] { DirectMapPicture.Leaf1G }));
-            Assert.That(p.Rows[0].Cells.Select(c => c.Kind).Distinct(), Is.EqualTo(new[] { DirectMapPicture.Leaf2M }));
-            Assert.That(p.Notes, Has.Some.Contains("DirectMap1G: 3145728 kB"));
+            // init_mem_mapping's 4K head, then 2M leaves for the rest of the first gigabyte.
+            Assert.That(p.Rows[0].Cells[0].Kind, Is.EqualTo(DirectMapPicture.Leaf4K));
+            Assert.That(p.Rows[0].Cells.Skip(1).Select(c => c.Kind).Distinct(), Is.EqualTo(new[] { DirectMapPicture.Leaf2M }));
+            Assert.That(p.Notes, Has.Some.Contains("DirectMap1G: 5242880 kB"), "the kernel counts the top gigabyte once per mapping step");
         });
     }
 
@@ -56,7 +58,7 @@ public class DirectMapPictureTests
             Assert.That(hit.Marks, Is.EqualTo(MapMarks.ReadOnly));
             Assert.That(hit.Detail, Is.EqualTo("4K leaves 2M, 2M leaf 30M; ro 4K"));
             Assert.That(p.Notes[0], Does.StartWith("one cell = 32M (aggregated"));
-            Assert.That(p.Rows.SelectMany(r => r.Cells).Count(c => c.Kind == DirectMapPicture.Leaf4K), Is.EqualTo(1));
+            Assert.That(p.Rows.SelectMany(r => r.Cells).Count(c => c.Kind == DirectMapPicture.Leaf4K), Is.EqualTo(2), "the split and the boot 4K head");
         });
     }
 

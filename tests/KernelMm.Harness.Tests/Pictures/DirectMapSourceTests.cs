@@ -8,7 +8,7 @@ namespace KernelMm.Harness.Tests.Pictures;
 public class DirectMapSourceTests
 {
     [Test]
-    public void A_fresh_machine_is_2M_in_the_first_gigabyte_and_1G_leaves_after()
+    public void A_fresh_machine_is_4K_then_2M_in_the_first_gigabyte_and_1G_leaves_after()
     {
         var s = DirectMapSource.FromKernel(Boot());
         Assert.Multiple(() =>
@@ -16,8 +16,10 @@ public class DirectMapSourceTests
             Assert.That(s.Extent, Is.EqualTo(4 * GiB));
             Assert.That(s.Leaves.Sum(l => (long)l.Size), Is.EqualTo(4L << 30), "the leaves cover the map exactly");
             Assert.That(s.Leaves.Where(l => l.Phys >= GiB).Select(l => l.Level).Distinct(), Is.EqualTo(new[] { PageLevel.PG_LEVEL_1G }));
-            // mark_rodata_ro splits the first gigabyte into 2M leaves and makes the kernel image's alias ro.
-            Assert.That(s.Leaves.Where(l => l.Phys < GiB).Select(l => l.Level).Distinct(), Is.EqualTo(new[] { PageLevel.PG_LEVEL_2M }));
+            // init_mem_mapping maps the first 2M with 4K pages and the rest of the first gigabyte
+            // with 2M leaves; mark_rodata_ro makes the kernel image's alias ro.
+            Assert.That(s.Leaves.Where(l => l.Phys < 2 * MiB).Select(l => l.Level).Distinct(), Is.EqualTo(new[] { PageLevel.PG_LEVEL_4K }));
+            Assert.That(s.Leaves.Where(l => l.Phys >= 2 * MiB && l.Phys < GiB).Select(l => l.Level).Distinct(), Is.EqualTo(new[] { PageLevel.PG_LEVEL_2M }));
             Assert.That(s.Leaves.Any(l => l.Phys < GiB && l.Marks.HasFlag(MapMarks.ReadOnly)));
         });
     }
