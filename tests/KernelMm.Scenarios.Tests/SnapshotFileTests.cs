@@ -21,6 +21,14 @@ public class SnapshotFileTests
         Assert.That(problems, Is.Empty, $"{snapshot} breaks the snapshot text rules");
     }
 
+    /// <summary>The page-table dump's ESPfix section ends with note_page's own line, trailing space and all.</summary>
+    [Test]
+    public void The_ptdump_skipped_line_keeps_the_kernels_trailing_space()
+    {
+        var text = File.ReadAllText(Path.Combine(Clone.Repo.Root, "Snapshots/kaiser/pti-off.verified.txt"));
+        Assert.That(text, Does.Contain("\n... 131057 entries skipped ... \n---[ EFI Runtime Services ]---\n"));
+    }
+
     [Test]
     public void No_snapshot_is_an_orphan()
     {
