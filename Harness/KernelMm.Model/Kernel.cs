@@ -131,8 +131,8 @@ public sealed partial class Kernel
     /// </summary>
     public ulong __supported_pte_mask => Options.Pti ? ~_PAGE_GLOBAL : ~0UL;
 
-    /// <summary>massage_pgprot: a kernel prot as it is written into an entry.</summary>
-    public ulong massage_pgprot(ulong prot) => prot & __supported_pte_mask;
+    /// <summary>massage_pgprot: a kernel prot as it is written into an entry; only a present prot is masked (pgtable.h).</summary>
+    public ulong massage_pgprot(ulong prot) => (prot & _PAGE_PRESENT) != 0 ? prot & __supported_pte_mask : prot;
 
     /// <summary>The first frame of the memmap (struct pages), reserved at the top of RAM.</summary>
     public long MemmapStartPfn { get; internal set; }
@@ -194,7 +194,7 @@ public sealed partial class Kernel
         int ui = pud_index(va);
         if (pud_none(pud[ui]))
             pud[ui] = mk_table(NewTable(PageLevel.PG_LEVEL_2M), _KERNPG_TABLE);
-        else if (pud_large(pud[ui]))
+        else if ((pud[ui] & _PAGE_PSE) != 0) // a 1G leaf, present or not
             throw new KernelErrnoException("pte_alloc_kernel", Errno.EEXIST, $"0x{va:x} is mapped by a 1G leaf");
         var pmd = Tables[pud_pfn(pud[ui])];
         int mi = pmd_index(va);

@@ -56,7 +56,7 @@ public sealed partial record DirectMapSource(IReadOnlyList<DirectMapLeaf> Leaves
             }
             var pud = k.Tables[pte_pfn(pgdEntry)];
             ulong pudEntry = pud[pud_index(va)];
-            if (pud_none(pudEntry) || pud_large(pudEntry))
+            if (pud_none(pudEntry) || (pudEntry & _PAGE_PSE) != 0) // a 1G leaf, present or not (pud_large needs PRESENT)
             {
                 Add(phys, PUD_SIZE, pud_none(pudEntry) ? PageLevel.PG_LEVEL_NONE : PageLevel.PG_LEVEL_1G, pud_flags(pudEntry));
                 phys += PUD_SIZE;

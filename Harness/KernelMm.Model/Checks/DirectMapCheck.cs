@@ -9,8 +9,8 @@ namespace KernelMm.Model.Checks;
 /// DirectMap4k/2M/1G against the direct map itself: the leaves of each size that init_mm's
 /// tables hold between PAGE_OFFSET and the end of the direct map, plus what the
 /// kernel counts without a direct-map leaf (<see cref="Cpa.DirectMapCounts.Unbacked"/>),
-/// must equal direct_pages_count[level]. A leaf is any non-none entry at its level (a
-/// set_memory_np page keeps its count in the kernel too). A path that changes the leaves
+/// must equal direct_pages_count[level]. A leaf is any non-none entry where lookup_address
+/// stops (a set_memory_np page keeps its count in the kernel too). A path that changes the leaves
 /// without update_page_count/split_page_count (restore-large-pages' collapse) shows here.
 /// </summary>
 internal static class DirectMapCheck
@@ -56,8 +56,9 @@ internal static class DirectMapCheck
                 ulong u = pud[i];
                 if (pud_none(u))
                     continue;
-                // The PSE bit alone marks a leaf (pud_pfn/pud_flags' test), present or not.
-                if ((u & _PAGE_PSE) != 0)
+                // A leaf where lookup_address stops: PSE, or not present (a whole large page
+                // made not present loses PSE in should_split_large_page, and keeps its count).
+                if ((u & _PAGE_PSE) != 0 || !pud_present(u))
                 {
                     n[(int)PageLevel.PG_LEVEL_1G]++;
                     continue;
@@ -69,7 +70,7 @@ internal static class DirectMapCheck
                     ulong m = pmd[j];
                     if (pmd_none(m))
                         continue;
-                    if (pmd_large(m))
+                    if (pmd_large(m) || !pmd_present(m))
                     {
                         n[(int)PageLevel.PG_LEVEL_2M]++;
                         continue;

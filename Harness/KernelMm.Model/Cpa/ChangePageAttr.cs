@@ -39,9 +39,9 @@ public sealed class ChangePageAttr(Kernel k)
     public int change_page_attr_set_clr(CpaData cpa)
     {
         Calls++;
-        // canon_pgprot: only bits the CPU supports (no GLOBAL under KAISER).
-        cpa.MaskSet &= k.__supported_pte_mask;
-        cpa.MaskClr &= k.__supported_pte_mask;
+        // "Check, if we are requested to set a not supported feature. Clearing non-supported
+        // features is OK": canon_pgprot (massage_pgprot) of the set mask only.
+        cpa.MaskSet = k.massage_pgprot(cpa.MaskSet);
         if (cpa.MaskSet == 0 && cpa.MaskClr == 0 && !cpa.ForceSplit)
             return 0;
         if ((cpa.Flags & (CpaFlags.CPA_ARRAY | CpaFlags.CPA_PAGES_ARRAY)) == 0 && (cpa.Vaddr[0] & ~PAGE_MASK) != 0)
@@ -50,7 +50,10 @@ public sealed class ChangePageAttr(Kernel k)
             cpa.Vaddr[0] &= PAGE_MASK;
         }
 
-        int ret = __change_page_attr_set_clr(cpa, primary: true);
+        // "No alias checking for _NX bit modifications" (5.x): set_memory_nx/x touch neither
+        // alias, force no full flush and, not being primary, take a missing pte quietly.
+        bool checkalias = (cpa.MaskSet | cpa.MaskClr) != _PAGE_NX && (cpa.Flags & CpaFlags.CPA_NO_CHECK_ALIAS) == 0;
+        int ret = __change_page_attr_set_clr(cpa, checkalias);
         if ((cpa.Flags & CpaFlags.CPA_FLUSHTLB) == 0)
             return ret;
         if (ret != 0)
@@ -62,6 +65,7 @@ public sealed class ChangePageAttr(Kernel k)
         return ret;
     }
 
+    /// <summary>__change_page_attr_set_clr(cpa, checkalias): the step loop; checkalias is also the steps' "primary".</summary>
     private int __change_page_attr_set_clr(CpaData cpa, bool primary)
     {
         long numpages = cpa.NumPages;
@@ -77,7 +81,7 @@ public sealed class ChangePageAttr(Kernel k)
             ret = __change_page_attr(cpa, primary);
             if (ret != 0)
                 break;
-            if (primary && (cpa.Flags & CpaFlags.CPA_NO_CHECK_ALIAS) == 0)
+            if (primary)
             {
                 ret = cpa_process_alias(cpa);
                 if (ret != 0)
@@ -111,7 +115,7 @@ public sealed class ChangePageAttr(Kernel k)
                 long pfn = pte_pfn(old);
                 newProt = static_protections(newProt, address, pfn, 1, 0);
                 newProt = pgprot_clear_protnone_bits(newProt);
-                ulong newPte = pfn_pte(pfn, newProt);
+                ulong newPte = pfn_pte(pfn, k.massage_pgprot(newProt)); // pfn_pte's check_pgprot
                 cpa.Pfn = pfn;
                 if (old != newPte)
                 {
@@ -219,7 +223,7 @@ public sealed class ChangePageAttr(Kernel k)
         if (newProt != reqProt)
             return 1;
 
-        k.Walker.Write(kpte, pfn_pte(oldPfn, newProt));
+        k.Walker.Write(kpte, pfn_pte(oldPfn, k.massage_pgprot(newProt)));
         cpa.Flags |= CpaFlags.CPA_FLUSHTLB;
         return 0;
     }
@@ -309,21 +313,22 @@ public sealed class ChangePageAttr(Kernel k)
                     k.Log.WarnOnce("cpa-pud-fixup", "CPA: Cannot fixup static protections for PUD split");
             }
         }
-        return pfn_pte(pfn, refProt);
+        return pfn_pte(pfn, k.massage_pgprot(refProt));
     }
 
     /// <summary>
-    /// cpa_process_alias: a change to a non-direct-map address is made to the direct-map
-    /// alias of its pfn too (and to the high map for image pfns), with NX masked out (the
-    /// direct map stays NX). Both force a full flush.
+    /// cpa_process_alias (5.x): a change to a non-direct-map address is made to the
+    /// direct-map alias of its pfn too (and to the high map for image pfns), with the
+    /// request's own masks (masking NX out of them is 6.2's rework; in 5.x an NX-only
+    /// request never gets here). Both force a full flush.
     /// </summary>
     private int cpa_process_alias(CpaData cpa)
     {
         if (!k.pfn_range_is_mapped(cpa.Pfn, cpa.Pfn + 1))
             return 0;
         ulong vaddr = cpa.Addr(cpa.CurPage);
-        ulong maskSet = cpa.MaskSet & ~_PAGE_NX;
-        ulong maskClr = cpa.MaskClr & ~_PAGE_NX;
+        ulong maskSet = cpa.MaskSet;
+        ulong maskClr = cpa.MaskClr;
         if (!within(vaddr, PAGE_OFFSET, PAGE_OFFSET + ((ulong)k.MaxPfnMapped << PAGE_SHIFT)))
         {
             var alias = cpa.AliasAt(__va((ulong)cpa.Pfn << PAGE_SHIFT), maskSet, maskClr);
@@ -408,14 +413,15 @@ public sealed class ChangePageAttr(Kernel k)
 
     /// <summary>
     /// __set_pages_p / __set_pages_np as set_direct_map_default_noflush and
-    /// set_direct_map_invalid_noflush use them: one direct-map page, primary, no alias
-    /// check, and no flush (the caller flushes).
+    /// set_direct_map_invalid_noflush use them: one direct-map page, the masks as given (no
+    /// canon_pgprot), __change_page_attr_set_clr(&amp;cpa, 0) (no alias, not primary), and
+    /// no flush (the caller flushes).
     /// </summary>
     public int set_direct_map_noflush(ulong addr, ulong set, ulong clr)
     {
         Calls++;
-        var cpa = new CpaData { Vaddr = [addr], NumPages = 1, MaskSet = set & k.__supported_pte_mask, MaskClr = clr & k.__supported_pte_mask, Flags = CpaFlags.CPA_NO_CHECK_ALIAS };
-        return __change_page_attr_set_clr(cpa, primary: true);
+        var cpa = new CpaData { Vaddr = [addr], NumPages = 1, MaskSet = set, MaskClr = clr };
+        return __change_page_attr_set_clr(cpa, primary: false);
     }
 
     /// <summary>cpa_flush_all: on error, flush everything.</summary>

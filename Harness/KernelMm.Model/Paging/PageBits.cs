@@ -80,7 +80,8 @@ public static class PageBits
     /// </summary>
     public static ulong pmd_flags(ulong pmd) => pmd_large(pmd) ? pmd & ~PHYSICAL_PMD_PAGE_MASK : pmd & PTE_FLAGS_MASK;
 
-    public static ulong pud_flags(ulong pud) => pud_large(pud) ? pud & ~PHYSICAL_PUD_PAGE_MASK : pud & PTE_FLAGS_MASK;
+    /// <summary>pud_flags: pud_flags_mask tests PSE alone, so a not-present 1G leaf keeps its 1G mask.</summary>
+    public static ulong pud_flags(ulong pud) => (pud & _PAGE_PSE) != 0 ? pud & ~PHYSICAL_PUD_PAGE_MASK : pud & PTE_FLAGS_MASK;
 
     public static bool pte_present(ulong pte) => (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) != 0;
     public static bool pte_none(ulong pte) => pte == 0;
@@ -93,8 +94,8 @@ public static class PageBits
 
     /// <summary>pmd_large: a 2M leaf (PSE set). A not-present leaf keeps PSE, as after set_memory_np.</summary>
     public static bool pmd_large(ulong pmd) => (pmd & _PAGE_PSE) != 0;
-    /// <summary>pud_large: a 1G leaf.</summary>
-    public static bool pud_large(ulong pud) => (pud & _PAGE_PSE) != 0;
+    /// <summary>pud_large (5.x pgtable.h): a present 1G leaf, PSE and PRESENT both set.</summary>
+    public static bool pud_large(ulong pud) => (pud & (_PAGE_PSE | _PAGE_PRESENT)) == (_PAGE_PSE | _PAGE_PRESENT);
 
     public static bool pte_write(ulong pte) => (pte & _PAGE_RW) != 0;
     public static bool pte_exec(ulong pte) => (pte & _PAGE_NX) == 0;
@@ -104,7 +105,8 @@ public static class PageBits
 
     public static long pte_pfn(ulong pte) => (long)((pte & PTE_PFN_MASK) >> 12);
     public static long pmd_pfn(ulong pmd) => (long)((pmd & (pmd_large(pmd) ? PHYSICAL_PMD_PAGE_MASK : PTE_PFN_MASK)) >> 12);
-    public static long pud_pfn(ulong pud) => (long)((pud & (pud_large(pud) ? PHYSICAL_PUD_PAGE_MASK : PTE_PFN_MASK)) >> 12);
+    /// <summary>pud_pfn: pud_pfn_mask tests PSE alone (present or not).</summary>
+    public static long pud_pfn(ulong pud) => (long)((pud & ((pud & _PAGE_PSE) != 0 ? PHYSICAL_PUD_PAGE_MASK : PTE_PFN_MASK)) >> 12);
 
     /// <summary>pfn_pte: the prot is ORed in whole, as the kernel does (a 1G split keeps PSE and bit 12).</summary>
     public static ulong pfn_pte(long pfn, ulong prot) => (((ulong)pfn << 12) & PHYSICAL_PAGE_MASK) | prot;

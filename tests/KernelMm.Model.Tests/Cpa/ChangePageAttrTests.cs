@@ -221,4 +221,76 @@ public class ChangePageAttrTests
         k.SetMemory.ReadOnly(SecondGiB + 33 * 4096, 34);
         Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full + 1));
     }
+
+    /// <summary>5.x change_page_attr_set_clr: "No alias checking for _NX bit modifications".</summary>
+    [Test]
+    public void AnNxOnlyRequestTouchesNoAliasAndForcesNoFullFlush()
+    {
+        var k = TestKernel.Boot();
+        var area = k.Vmalloc.Vmalloc(4 * 4096);
+        ulong alias = k.DirectMapAddress(area.Pages[0]);
+        long full = k.Tlbs.FullFlushes, splits = k.Cpa.Splits2M + k.Cpa.Splits1G;
+        k.SetMemory.Exec(area.Addr, 4);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Walker.Read(k.lookup_address(area.Addr)) & _PAGE_NX, Is.Zero);
+            Assert.That(k.Cpa.Splits2M + k.Cpa.Splits1G, Is.EqualTo(splits), "the direct-map alias is not visited");
+            Assert.That(k.Walker.Read(k.lookup_address(alias)) & _PAGE_NX, Is.Not.Zero);
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full), "4 pages and no alias: per-page flushes");
+        });
+        k.SetMemory.ReadOnly(area.Addr, 4);
+        Assert.That(k.Tlbs.FullFlushes, Is.GreaterThan(full), "an RW change reaches the alias and flushes all");
+    }
+
+    [Test]
+    public void AnNxOnlyRequestOnAHoleIsNoZeroPteWarning()
+    {
+        var k = TestKernel.Boot();
+        ulong hole = KernelLayout.VMALLOC_START + (1UL << 40);
+        k.SetMemory.NoExec(hole, 1);
+        Assert.That(k.Log.Warnings, Is.Empty, "not primary: the fault is skipped quietly");
+        Assert.Throws<KernelErrnoException>(() => k.SetMemory.ReadOnly(hole, 1));
+        Assert.That(k.Log.Warnings.Single().Message, Does.StartWith("WARNING: CPA: called for zero pte."));
+    }
+
+    /// <summary>canon_pgprot of the set mask only, and massage_pgprot masks a present prot only.</summary>
+    [Test]
+    public void OnlyAPresentSetMaskLosesUnsupportedBits()
+    {
+        var k = TestKernel.Boot(pti: true);
+        var cpa = new Model.Cpa.CpaData { Vaddr = [KernelLayout.PAGE_OFFSET + TestKernel.GiB], NumPages = 1, MaskSet = _PAGE_PRESENT | _PAGE_GLOBAL, MaskClr = _PAGE_GLOBAL };
+        k.Cpa.change_page_attr_set_clr(cpa);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cpa.MaskSet, Is.EqualTo(_PAGE_PRESENT), "GLOBAL is not supported under KAISER");
+            Assert.That(cpa.MaskClr, Is.EqualTo(_PAGE_GLOBAL), "clearing an unsupported bit is fine");
+            Assert.That(k.massage_pgprot(_PAGE_GLOBAL), Is.EqualTo(_PAGE_GLOBAL), "massage_pgprot leaves a not-present prot alone");
+        });
+    }
+
+    /// <summary>
+    /// set_memory_np of a whole 1G leaf: should_split_large_page adds PSE back only to a
+    /// present prot, so the entry keeps neither; pud_large (PSE and PRESENT) is false,
+    /// lookup_address still stops there (!pud_present), ptdump neither notes nor walks it.
+    /// </summary>
+    [Test]
+    public void ANotPresent1GLeafIsNoPudLargeButStillWhereLookupStops()
+    {
+        var k = TestKernel.Boot();
+        ulong va = KernelLayout.PAGE_OFFSET + 2 * TestKernel.GiB;
+        k.SetMemory.NotPresent(va, 1 << 18);
+        var e = k.lookup_address(va);
+        ulong pud = k.Walker.Read(e);
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(pud_large(pud), Is.False);
+            Assert.That(pud_large(pud | _PAGE_PSE), Is.False, "PSE without PRESENT is no pud_large");
+            Assert.That(pud_pfn(pud | _PAGE_PSE), Is.EqualTo((long)(2 * TestKernel.GiB >> 12)), "pud_pfn keeps the PSE-only test");
+            Assert.That(pud_flags(pud | _PAGE_PSE | (1UL << 12)) & (1UL << 12), Is.Not.Zero, "pud_flags too: bit 12 is PAT_LARGE, not pfn");
+            // walk_pud_range neither notes (pud_leaf) nor descends (!pud_present): the line before runs on over it.
+            Assert.That(k.DumpKernelPageTables().Text, Does.Contain("0xffff888040000000-0xffff888100000000           3G     RW         PSE         NX pud\n"));
+            Assert.That(k.RunChecks(), Is.Empty, "DirectMap keeps the not-present leaf's count, as the kernel does");
+        });
+    }
 }
