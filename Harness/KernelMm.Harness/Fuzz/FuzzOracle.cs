@@ -26,6 +26,12 @@ public static class FuzzOracle
             "cpa" => ZeroPteBeyondDirectMap(w.Message, k),
             // The posted shrinker's dispose loop (patch 2): its own report of the pages it loses.
             "grouped-pages" => c.IsApplied("grouped-pages"),
+            // restore-large-pages (patch 4) collapses the whole PUD around a request, the boot
+            // map's 4K head too, and __free_page's its PTE table: a memblock table (alloc_low_page
+            // before after_bootmem), still PG_reserved, which free_pages_check reports.
+            "bad-page" => c.IsApplied("restore-large-pages")
+                && w.Message.Contains("PAGE_FLAGS_CHECK_AT_FREE flag(s) set", StringComparison.Ordinal)
+                && w.Message.Contains("flags:PG_reserved owner:KernelPageTable/", StringComparison.Ordinal),
             _ => false,
         };
     }
@@ -47,6 +53,8 @@ public static class FuzzOracle
         // not touch it). The counter is above what is charged, never below.
         "memcg" => w.Message.Contains("pages of charge leaked)", StringComparison.Ordinal) && !w.Message.Contains("(-", StringComparison.Ordinal),
         // The grouped-pages shrinker loses what it isolates: frames left PatchCache, held by nobody.
+        // restore-large-pages never calls update_page_count: DirectMap keeps the split it undid.
+        "directmap" => c.IsApplied("restore-large-pages"),
         "leak" => c.IsApplied("grouped-pages") && (w.Message.Contains("owner PatchCache/", StringComparison.Ordinal) || w.Message.StartsWith("... ", StringComparison.Ordinal)),
         _ => false,
     };
