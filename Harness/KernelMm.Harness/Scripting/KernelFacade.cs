@@ -43,7 +43,7 @@ public sealed class KernelFacade
     public MemcgFacade Memcg { get; }
 
     /// <summary>__va: the direct-map address of a page frame.</summary>
-    public ulong DirectMapAddress(long pfn)
+    public Addr DirectMapAddress(long pfn)
     {
         Op();
         return K.DirectMapAddress(pfn);
@@ -64,7 +64,7 @@ public sealed class KernelFacade
     }
 
     /// <summary>vmalloc: the address of a new area of <paramref name="bytes"/> (rounded up to pages).</summary>
-    public ulong Vmalloc(long bytes)
+    public Addr Vmalloc(long bytes)
     {
         Op();
         return K.Vmalloc.Vmalloc(bytes).Addr;

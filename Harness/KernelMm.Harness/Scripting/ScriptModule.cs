@@ -19,8 +19,8 @@ public sealed class ScriptModule
     /// <summary>The model's module.</summary>
     public KernelModule Model { get; }
 
-    public ulong TextAddr => Model.TextAddr;
-    public ulong DataAddr => Model.DataAddr;
+    public Addr TextAddr => Model.TextAddr;
+    public Addr DataAddr => Model.DataAddr;
     public long TextPages => Model.TextPages;
     public long DataPages => Model.DataPages;
     public bool Loaded => Model.Loaded;

@@ -29,7 +29,7 @@ public sealed class ScriptProcess
     public Lookup Status { get; }
 
     /// <summary>Anonymous private mmap; returns the address. <paramref name="at"/> alone is MAP_FIXED (replacing); <see cref="MapFlags"/> adds MAP_NORESERVE, MAP_POPULATE, MAP_LOCKED, MAP_FIXED_NOREPLACE.</summary>
-    public ulong Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null, MapFlags flags = MapFlags.None)
+    public Addr Mmap(long length, Prot prot = Prot.Read | Prot.Write, ulong? at = null, MapFlags flags = MapFlags.None)
     {
         Op("mmap");
         var call = new ReplayCall(ReplayKind.Mmap, Pid, $"{Pid}: Mmap({length}, {prot}{(at is { } a ? $", at: 0x{a:x}" : "")}{(flags != MapFlags.None ? $", {flags}" : "")})")
