@@ -40,6 +40,63 @@ public sealed class ScriptProcess
         return (ulong)Traced(call, () => (long)Model.Mmap(length, prot, at, flags));
     }
 
+    /// <summary>mremap: shrink, grow in place, or move (<see cref="MremapFlags.MayMove"/>, <see cref="MremapFlags.Fixed"/> with <paramref name="newAddr"/>); returns the mapping's address.</summary>
+    public Addr Mremap(ulong addr, long oldLength, long newLength, MremapFlags flags = MremapFlags.None, ulong? newAddr = null)
+    {
+        Op("mremap");
+        return Model.Mremap(addr, oldLength, newLength, flags, newAddr);
+    }
+
+    /// <summary>mlock: VM_LOCKED (VmLck) and the range faulted in.</summary>
+    public void Mlock(ulong addr, long length)
+    {
+        Op("mlock");
+        Model.Mlock(addr, length);
+    }
+
+    /// <summary>munlock: VM_LOCKED cleared.</summary>
+    public void Munlock(ulong addr, long length)
+    {
+        Op("munlock");
+        Model.Munlock(addr, length);
+    }
+
+    /// <summary>/proc/PID/maps: the VMAs in address order, each with its maps line.</summary>
+    public IReadOnlyList<ScriptVma> Maps
+    {
+        get
+        {
+            Op("/proc/pid/maps");
+            RequireAlive("/proc/pid/maps");
+            return [.. Model.Mm.Vmas.Select(v => new ScriptVma(v))];
+        }
+    }
+
+    /// <summary>/proc/PID/pagemap over [addr, addr+length), widened to whole pages.</summary>
+    public ScriptPagemap Pagemap(ulong addr, long length)
+    {
+        Op("/proc/pid/pagemap");
+        RequireAlive("/proc/pid/pagemap");
+        if (length < 0)
+            throw new KernelErrnoException("/proc/pid/pagemap", Errno.EINVAL, $"length {length}");
+        ulong start = addr & ~4095UL;
+        ulong end = (addr + (ulong)length + 4095) & ~4095UL;
+        if (end < start)
+            throw new KernelErrnoException("/proc/pid/pagemap", Errno.EINVAL, $"0x{addr:x}+{length:x} wraps");
+        long pages = (long)((end - start) >> 12);
+        return new ScriptPagemap(start, KernelMm.Model.Mm.Pagemap.Read(_kernel, Model.Mm, start, pages), _kernel.ZeroPfn);
+    }
+
+    /// <summary>min_flt of /proc/PID/stat: the faults this task took (all minor: there is no I/O).</summary>
+    public long MinFlt
+    {
+        get
+        {
+            Op("/proc/pid/stat");
+            return Model.MinFlt;
+        }
+    }
+
     public void Munmap(ulong addr, long length)
     {
         Op("munmap");
@@ -118,6 +175,12 @@ public sealed class ScriptProcess
     {
         _run.Meter.Op(call);
         _run.CheckSameBoot(_kernel, call, Errno.ESRCH, $"process {Pid} ({Comm})");
+    }
+
+    private void RequireAlive(string file)
+    {
+        if (!Model.Alive)
+            throw new KernelErrnoException(file, Errno.ESRCH, $"process {Pid} ({Comm}) has exited");
     }
 
     // /proc/PID/status of a task that exited (or of an earlier boot) is gone, as the task is: ESRCH like every other call.

@@ -25,6 +25,15 @@ public sealed partial class MmStruct
     internal bool HandleMmFault(Vma vma, ulong addr, bool write)
     {
         _k.VmStat.Count(VmEventItem.PGFAULT);
+        bool handled = HandlePteFault(vma, addr, write);
+        // mm_account_fault: a fault that did not fail counts in the task's min_flt (no I/O here).
+        if (handled)
+            Owner.MinFlt++;
+        return handled;
+    }
+
+    private bool HandlePteFault(Vma vma, ulong addr, bool write)
+    {
         var slot = PteAlloc(addr);
         if (slot is not { } s)
             return false;

@@ -137,7 +137,10 @@ public sealed partial class MmStruct
         FreePgtables(tlb, _vmas, 0, 0);
         tlb.Finish();
         foreach (var v in _vmas)
+        {
             UnaccountVma(v);
+            UnlockVma(v);
+        }
         _vmas.Clear();
         _k.DropMmFromTlbs(this);
         PgdFree();

@@ -62,6 +62,8 @@ public sealed partial class MmStruct
             flags |= VmFlags.VM_ACCOUNT;
         }
         MmapRegion(addr, len, flags);
+        if ((flags & VmFlags.VM_LOCKED) != 0)
+            LockedVm += (long)(len >> PAGE_SHIFT);
         if ((flags & VmFlags.VM_LOCKED) != 0 || (mapFlags & MapFlags.Populate) != 0)
             MmPopulate(addr, len);
         return addr;
@@ -217,7 +219,8 @@ public sealed partial class MmStruct
     /// do_munmap: split at both ends, detach the VMAs, zap their pages and free the page
     /// tables between the previous VMA's end and the next VMA's start (unmap_region).
     /// </summary>
-    private void DoMunmap(ulong start, ulong len)
+    /// <remarks><paramref name="uncharge"/> is false for mremap's old range, whose VM_ACCOUNT move_vma conceals: the new VMA carries the charge.</remarks>
+    private void DoMunmap(ulong start, ulong len, bool uncharge = true)
     {
         ulong end = start + len;
         var first = FindVma(start);
@@ -227,7 +230,11 @@ public sealed partial class MmStruct
         SplitAt(end);
         var detached = _vmas.Where(v => v.Start >= start && v.End <= end).ToList();
         foreach (var v in detached)
-            UnaccountVma(v);
+        {
+            if (uncharge)
+                UnaccountVma(v);
+            UnlockVma(v);
+        }
         int firstIndex = IndexOf(detached[0]);
         var prev = firstIndex > 0 ? _vmas[firstIndex - 1] : null;
         int lastIndex = IndexOf(detached[^1]);

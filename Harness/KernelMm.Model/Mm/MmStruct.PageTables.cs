@@ -117,6 +117,26 @@ public sealed partial class MmStruct
     {
         if (PteCache.Covers(_k.Tables, Pgd, addr))
             return new EntryRef(PteCache.TablePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
+        if (PmdAlloc(addr) is not { } pmdSlot)
+            return null;
+        var pmdt = _k.Tables[pmdSlot.TablePfn];
+        int mi = pmdSlot.Index;
+        if (pmd_none(pmdt[mi]))
+        {
+            long pte = AllocUserTable(PageLevel.PG_LEVEL_4K);
+            if (pte < 0)
+                return null;
+            pmdt[mi] = mk_table(pte, _PAGE_TABLE);
+        }
+        ulong g = _k.Tables[Pgd][pgd_index(addr)], u = _k.Tables[pte_pfn(g)][pud_index(addr)], m = pmdt[mi];
+        long ptePfn = pmd_pfn(m);
+        PteCache.Fill(_k.Tables, Pgd, addr, _k.Tables[ptePfn], ptePfn, _PAGE_RW & g & u & m | _PAGE_USER & g & u & m, (g | u | m) & _PAGE_NX);
+        return new EntryRef(ptePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
+    }
+
+    /// <summary>The PMD slot for <paramref name="addr"/>, allocating the PUD and PMD tables on the way (alloc_new_pmd); null when memory is out.</summary>
+    private EntryRef? PmdAlloc(ulong addr)
+    {
         var pgd = _k.Tables[Pgd];
         int gi = pgd_index(addr);
         if (pgd_none(pgd[gi]))
@@ -135,19 +155,20 @@ public sealed partial class MmStruct
                 return null;
             pudt[ui] = mk_table(pmd, _PAGE_TABLE);
         }
-        var pmdt = _k.Tables[pud_pfn(pudt[ui])];
-        int mi = pmd_index(addr);
-        if (pmd_none(pmdt[mi]))
-        {
-            long pte = AllocUserTable(PageLevel.PG_LEVEL_4K);
-            if (pte < 0)
-                return null;
-            pmdt[mi] = mk_table(pte, _PAGE_TABLE);
-        }
-        ulong g = pgd[gi], u = pudt[ui], m = pmdt[mi];
-        long ptePfn = pmd_pfn(m);
-        PteCache.Fill(_k.Tables, Pgd, addr, _k.Tables[ptePfn], ptePfn, _PAGE_RW & g & u & m | _PAGE_USER & g & u & m, (g | u | m) & _PAGE_NX);
-        return new EntryRef(ptePfn, pte_index(addr), PageLevel.PG_LEVEL_4K);
+        return new EntryRef(pud_pfn(pudt[ui]), pmd_index(addr), PageLevel.PG_LEVEL_2M);
+    }
+
+    /// <summary>get_old_pmd: the PMD slot of <paramref name="addr"/> if its PUD and PMD tables exist and the entry is not none, else null.</summary>
+    private EntryRef? GetOldPmd(ulong addr)
+    {
+        ulong g = _k.Tables[Pgd][pgd_index(addr)];
+        if (pgd_none(g))
+            return null;
+        ulong u = _k.Tables[pte_pfn(g)][pud_index(addr)];
+        if (pud_none(u))
+            return null;
+        var slot = new EntryRef(pud_pfn(u), pmd_index(addr), PageLevel.PG_LEVEL_2M);
+        return pmd_none(_k.Tables[slot.TablePfn][slot.Index]) ? null : slot;
     }
 
     /// <summary>pud_alloc: the PUD table under the pgd entry of <paramref name="addr"/>, allocated if none; -1 when memory is out.</summary>

@@ -91,6 +91,33 @@ public sealed class Process
         return Mm.Mmap(length, prot, at, flags);
     }
 
+    /// <summary>mremap(addr, oldLength, newLength, flags, newAddr): the mapping's (new) address.</summary>
+    public ulong Mremap(ulong addr, long oldLength, long newLength, MremapFlags flags = MremapFlags.None, ulong? newAddr = null)
+    {
+        CheckAlive("mremap");
+        _k.SwitchMm(Cpu, Mm);
+        return Mm.Mremap(addr, oldLength, newLength, flags, newAddr);
+    }
+
+    /// <summary>mlock: VM_LOCKED on the range, counted in VmLck, and its pages faulted in.</summary>
+    public void Mlock(ulong addr, long length)
+    {
+        CheckAlive("mlock");
+        _k.SwitchMm(Cpu, Mm);
+        Mm.Mlock(addr, length, lockIt: true);
+    }
+
+    /// <summary>munlock: VM_LOCKED cleared on the range.</summary>
+    public void Munlock(ulong addr, long length)
+    {
+        CheckAlive("munlock");
+        _k.SwitchMm(Cpu, Mm);
+        Mm.Mlock(addr, length, lockIt: false);
+    }
+
+    /// <summary>min_flt: the page faults this task took that needed no I/O (every fault of anonymous memory), its own and get_user_pages' (populate).</summary>
+    public long MinFlt { get; internal set; }
+
     public void Munmap(ulong addr, long length)
     {
         CheckAlive("munmap");
@@ -172,14 +199,24 @@ public sealed class Process
     /// <summary>The memory lines of /proc/PID/status, in kB, in the kernel's order.</summary>
     public IEnumerable<(string Name, long Kb)> StatusLines()
     {
+        // task_mem (fs/proc/task_mmu.c, 5.x). Memory the model has no notion of prints 0 as
+        // it would on a kernel where none exists: pinned pages, file and shmem pages, the
+        // executable and libraries (a spawned task runs no image), swap.
         yield return ("VmPeak", Mm.HiwaterVm << 2);
         yield return ("VmSize", Mm.TotalVm << 2);
+        yield return ("VmLck", Mm.LockedVm << 2);
+        yield return ("VmPin", 0);
         yield return ("VmHWM", Mm.HiwaterRss << 2);
         yield return ("VmRSS", Mm.AnonRss << 2);
         yield return ("RssAnon", Mm.AnonRss << 2);
+        yield return ("RssFile", 0);
+        yield return ("RssShmem", 0);
         yield return ("VmData", Mm.DataVm << 2);
         yield return ("VmStk", Mm.StackVm << 2);
+        yield return ("VmExe", 0);
+        yield return ("VmLib", 0);
         yield return ("VmPTE", Mm.PgtablesBytes >> 10);
+        yield return ("VmSwap", 0);
     }
 
     /// <summary>
