@@ -49,6 +49,10 @@ public sealed partial class Kernel
         applyPatches?.Invoke(this);
         new KernelBoot(this).Boot();
         Overcommit.InitReserves();
+        // The PKS series keeps its page-table protection off under PTI (an order-1 pgd has
+        // its shadow half); say so rather than ignore the option.
+        if (Options.ProtectPageTables && Options.Pti)
+            Log.Warn("boot", "protectPageTables: PKS page tables are off because pti is on (the series disables them under page-table isolation); boot with pti: false to use them");
     }
 
     public BootOptions Options { get; }

@@ -102,7 +102,7 @@ public sealed class Series
                     ? $"patch '{raw}' is in the {other.Name} series, not the {Name} one: add --series {other.Name}"
                     : Count == 0
                     ? $"no patch '{raw}': the series is empty (use 'none' or 'all')"
-                    : $"no patch '{raw}' in the {Name} series ({string.Join(", ", Ids)})");
+                    : $"no patch '{raw}' in the {Name} series{Spelling.DidYouMean(raw, Ids)}; it has: {string.Join(", ", Ids)}");
             mask |= 1 << i;
         }
         return Combination(mask);

@@ -30,7 +30,7 @@ public sealed record KmmResult(int ExitCode, string Out, string Err, TimeSpan El
 public sealed class KmmClone : IDisposable
 {
     /// <summary>The variables kmm reads; each call sets all of them (unset unless given), so the caller's CI=true does not leak in.</summary>
-    private static readonly string[] Variables = ["CI", "TF_BUILD", "KMM_UPDATE", "KMM_MAX_OPS", "KMM_TIMEOUT", "NO_COLOR"];
+    private static readonly string[] Variables = ["CI", "TF_BUILD", "KMM_UPDATE", "KMM_MAX_OPS", "KMM_TIMEOUT", "NO_COLOR", "COLUMNS"];
 
     private static readonly Lock Gate = new();
 

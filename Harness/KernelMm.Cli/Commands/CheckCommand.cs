@@ -26,20 +26,25 @@ internal static class CheckCommand
         };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Judge this checkpoint only (default: any checkpoint)." };
         var series = CliContext.SeriesOption(allowAll: false);
+        var (fixedOption, termOld, termNew) = BisectCommand.TermOptions();
         var command = new Command(Name, "Judge one combination for `git bisect run`: exit 0 good, 1 bad, 125 cannot test, 128 usage error.")
         {
-            scenario, patches, where, checkpoint, series,
+            scenario, patches, where, checkpoint, series, fixedOption, termOld, termNew,
         };
-        command.SetAction(r => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(where), r.GetValue(checkpoint), r.GetValue(series)));
+        command.SetAction(r => Execute(r.GetValue(scenario)!, r.GetValue(patches)!, r.GetValue(where), r.GetValue(checkpoint), r.GetValue(series),
+            r.GetValue(fixedOption), r.GetValue(termOld), r.GetValue(termNew)));
         return command;
     }
 
-    private static int Execute(string path, string patches, string? where, string? checkpoint, string? series)
+    private static int Execute(string path, string patches, string? where, string? checkpoint, string? series,
+        bool fixedMode, string? termOld, string? termNew)
     {
         CliContext ctx;
+        BisectTerms terms;
         try
         {
             ctx = CliContext.Create(series: series);
+            terms = BisectCommand.Terms(fixedMode, termOld, termNew);
             if (where is not null && where.Trim().Length == 0)
                 throw new UsageException("--where needs an expression");
         }
@@ -48,7 +53,7 @@ internal static class CheckCommand
             Console.Error.WriteLine($"kmm: {e.Message}");
             return (int)CheckResult.Abort;
         }
-        var outcome = BisectCheck.Run(ctx.Repo, ctx.Series, path, patches, where, checkpoint, ctx.Limits);
+        var outcome = BisectCheck.Run(ctx.Repo, ctx.Series, path, patches, where, checkpoint, ctx.Limits, fixedMode, terms);
         if (outcome.Result is CheckResult.Good or CheckResult.Bad)
             Console.Out.WriteLine(outcome.Message);
         else

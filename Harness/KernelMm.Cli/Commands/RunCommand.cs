@@ -26,9 +26,81 @@ internal static class RunCommand
         var timeout = new Option<double?>("--timeout") { Description = "Wall-clock limit per combination in seconds (default 60, or KMM_TIMEOUT)." };
         var shard = new Option<string?>("--shard") { Description = "Run shard I of N only (e.g. 1/4), for a CI matrix: the scenarios dealt out by their cost (measured by the last unsharded run, else estimated from their snapshots); shard 1 also looks for orphans." };
         var series = CliContext.SeriesOption(allowAll: true);
-        var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout, shard, series };
-        command.SetAction(r => Cli.Guard(() => Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(shard), r.GetValue(series))));
+        var patches = new Option<string[]>("--patches")
+        {
+            Description = "Run only these combinations (comma-separated ids, 'none' or 'all'; repeat the option for more), for a quick look: summarised, never verified, no snapshot written.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var command = new Command("run", "Run scenarios under every patch combination and verify their snapshots.") { paths, maxOps, timeout, shard, series, patches };
+        command.SetAction(r => Cli.Guard(() => r.GetValue(patches) is { Length: > 0 } subset
+            ? ExecuteSubset(r.GetValue(paths) ?? [], subset, r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(series))
+            : Execute(r.GetValue(paths) ?? [], r.GetValue(maxOps), r.GetValue(timeout), r.GetValue(shard), r.GetValue(series))));
         return command;
+    }
+
+    /// <summary>
+    /// <c>kmm run --patches a,b [--patches none]</c>: each scenario under the combinations given
+    /// only, one line per combination (checkpoints and findings, or the failure with its line),
+    /// with the combinations that end in the same state named together. Nothing is verified
+    /// or written: a subset of the matrix cannot make a snapshot.
+    /// </summary>
+    private static int ExecuteSubset(string[] paths, string[] specs, long? maxOps, double? timeout, string? seriesSpec)
+    {
+        var ctx = CliContext.Create(maxOps, timeout, seriesSpec);
+        var combinations = new List<Patches.Combination>();
+        foreach (var spec in specs)
+        {
+            try
+            {
+                var c = ctx.Series.Parse(spec);
+                if (!combinations.Contains(c))
+                    combinations.Add(c);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--patches {spec}: {e.Message}");
+            }
+        }
+        var files = ctx.Discover(paths);
+        if (files.Count == 0)
+        {
+            Console.Out.WriteLine("no scenarios found");
+            return ExitCodes.Ok;
+        }
+        var runner = ctx.Runner();
+        int exit = ExitCodes.Ok;
+        foreach (var f in files)
+        {
+            var states = new List<(string Tag, string State)>();
+            foreach (var c in combinations)
+            {
+                string tag = ScenarioReport.Tag(c);
+                var (compile, result) = runner.Show(f, c);
+                if (result is null)
+                {
+                    foreach (var d in compile.Errors)
+                        Console.Error.WriteLine(d);
+                    return ExitCodes.Usage;
+                }
+                if (result.State is null)
+                {
+                    Console.Out.WriteLine($"{f.DisplayPath} {tag}: failed: {result.Failure}");
+                    if (result.Failure?.SourceLine is { Length: > 0 } line)
+                        Console.Out.WriteLine($"    {line}");
+                    exit = ExitCodes.Findings;
+                    continue;
+                }
+                var same = states.FirstOrDefault(s => s.State == result.State);
+                int checkpoints = Harness.State.CheckpointState.Parse(result.State).Count;
+                Console.Out.WriteLine($"{f.DisplayPath} {tag}: {SnapshotRenderer.Plural(checkpoints, "checkpoint")}, "
+                    + $"{SnapshotRenderer.Plural(result.Findings, "finding")}{(same.Tag is null ? "" : $", the same state as {same.Tag}")}");
+                if (result.Findings > 0)
+                    exit = ExitCodes.Findings;
+                states.Add((tag, result.State));
+            }
+        }
+        Console.Out.WriteLine($"{SnapshotRenderer.Plural(combinations.Count, "combination")} of {ctx.Series.CombinationCount}: not verified, no snapshot written (`kmm show` prints a state, `kmm run` without --patches verifies)");
+        return exit;
     }
 
     private static int Execute(string[] paths, long? maxOps, double? timeout, string? shardSpec = null, string? seriesSpec = null)

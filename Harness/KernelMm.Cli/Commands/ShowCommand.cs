@@ -51,6 +51,8 @@ internal static class ShowCommand
         if (result.State is null)
         {
             Console.Error.WriteLine($"{result.Failure} {Harness.Suite.ScenarioReport.Tag(combination)}");
+            if (result.Failure?.SourceLine is { Length: > 0 } line)
+                Console.Error.WriteLine($"    {result.Failure.Location![(result.Failure.Location!.LastIndexOf(':') + 1)..]} | {line}");
             if (result.Failure?.ScriptStack is { Length: > 0 } stack)
                 Console.Error.Write(stack);
             return ExitCodes.Findings;

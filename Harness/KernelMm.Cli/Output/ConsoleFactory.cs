@@ -5,7 +5,7 @@ namespace KernelMm.Cli.Output;
 /// <summary>
 /// The console the commands write to: no colour when NO_COLOR is set (any value, as
 /// no-color.org says) or stdout is not a terminal, and no live progress display when it is
-/// not a terminal, so logs and pipes get plain text.
+/// not a terminal, so logs and pipes get plain text (as wide as <c>COLUMNS</c>, else 200).
 /// </summary>
 internal static class ConsoleFactory
 {
@@ -23,8 +23,9 @@ internal static class ConsoleFactory
             Interactive = Redirected ? InteractionSupport.No : InteractionSupport.Detect,
             Out = new AnsiConsoleOutput(output),
         });
+        // Not a terminal: as wide as COLUMNS says (the shell's convention), else 200.
         if (Redirected)
-            console.Profile.Width = 200;
+            console.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 200;
         return console;
     }
 }

@@ -7,8 +7,18 @@ namespace KernelMm.Cli.Output;
 /// <summary>The table <c>kmm run</c> ends with: one row per scenario, then the totals.</summary>
 internal static class ResultTable
 {
+    /// <summary>The widest row the table's other columns and borders take besides the scenario's label.</summary>
+    private const int OtherColumns = 58;
+
     public static void Print(IAnsiConsole console, IReadOnlyList<ScenarioReport> reports)
     {
+        // A table narrower than its labels would break paths mid-word: on a narrow terminal each
+        // scenario gets its own line and its numbers the next one.
+        if (reports.Max(r => r.Label.Length) + OtherColumns > console.Profile.Width)
+        {
+            PrintNarrow(console, reports);
+            return;
+        }
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("scenario")
             .AddColumn(new TableColumn("combinations").RightAligned())
@@ -27,6 +37,20 @@ internal static class ResultTable
                 Seconds(r.CompileTime + r.RunTime) + (r.CompiledFromCache ? "" : "*"));
         }
         console.Write(table);
+        console.WriteLine(Totals(reports));
+        if (reports.Any(r => !r.CompiledFromCache && r.Status != ScenarioStatus.CompileError))
+            console.WriteLine("* compiled (not from the cache)");
+    }
+
+    private static void PrintNarrow(IAnsiConsole console, IReadOnlyList<ScenarioReport> reports)
+    {
+        foreach (var r in reports)
+        {
+            console.Profile.Out.Writer.WriteLine(r.Label); // never wrapped: a path stays whole
+            string findings = r.Findings == 0 ? "0" : r.UnreviewedFindings ? $"[red]{r.Findings}[/]" : $"[yellow]{r.Findings}[/]";
+            console.MarkupLine($"    {Result(r)}, {r.Combinations} combinations, {(r.Outcomes.Count > 0 ? r.Outcomes.Count : 0)} outcomes, "
+                + $"{findings} findings, {Seconds(r.CompileTime + r.RunTime)}{(r.CompiledFromCache ? "" : "*")}");
+        }
         console.WriteLine(Totals(reports));
         if (reports.Any(r => !r.CompiledFromCache && r.Status != ScenarioStatus.CompileError))
             console.WriteLine("* compiled (not from the cache)");

@@ -26,7 +26,8 @@ public sealed record CheckOutcome(CheckResult Result, string Message);
 /// One combination of one scenario judged against a condition, for <c>git bisect run kmm
 /// check ...</c> over the history of the patches: good, bad, or cannot test (the scenario does
 /// not exist, does not compile, throws or hits a limit at this revision; a patch id this
-/// revision's series lacks; a checkpoint it does not reach; an expression that throws).
+/// revision's series lacks; a checkpoint it does not reach; an expression that throws). An
+/// expression that reads a name no combination has (a typo) is a usage error: 128.
 /// </summary>
 public static class BisectCheck
 {
@@ -37,9 +38,12 @@ public static class BisectCheck
     /// <param name="where">The <c>--where</c> expression, or null for "differs from no patches".</param>
     /// <param name="checkpoint">The checkpoint judged, or null for any.</param>
     /// <param name="limits">Run limits.</param>
+    /// <param name="inverted"><c>--fixed</c>: bad (exit 1, "fixed") where the condition no longer holds, good (exit 0, "broken") where it does.</param>
+    /// <param name="terms">The words for good and bad (git bisect's terms).</param>
     public static CheckOutcome Run(RepoLayout repo, Series series, string scenarioPath, string patches, string? where, string? checkpoint,
-        RunLimits limits)
+        RunLimits limits, bool inverted = false, BisectTerms? terms = null)
     {
+        var t = terms ?? BisectTerms.Default;
         string Display(string p) => repo.Describe(p).DisplayPath;
         if (!File.Exists(scenarioPath))
             return new(CheckResult.CannotTest, $"cannot test: no scenario {scenarioPath} at this revision");
@@ -56,14 +60,14 @@ public static class BisectCheck
         Condition condition;
         if (where is null)
         {
-            condition = new DiffersCondition(checkpoint);
+            condition = new DiffersCondition(checkpoint) { Inverted = inverted };
         }
         else
         {
             var (expression, errors) = WhereExpression.Compile(where, repo.CacheDir);
             if (expression is null)
                 return new(CheckResult.Abort, string.Join("\n", errors));
-            condition = new WhereCondition(expression, checkpoint);
+            condition = new WhereCondition(expression, checkpoint) { Inverted = inverted };
         }
 
         var file = repo.Describe(scenarioPath);
@@ -74,13 +78,22 @@ public static class BisectCheck
         var session = BisectSession.For(compiled.Scenario!, series, condition, limits, Display);
         var j = session.Judge(combination.Mask);
         string label = Suite.ScenarioReport.Tag(combination);
+        if (condition is WhereCondition { NeverEvaluated: true } missing)
+        {
+            // A name this combination lacks may be one only a patch adds; a name no combination
+            // of the series has is a typo, and "good" would mark every revision good.
+            session.JudgeAll();
+            if (missing.NeverEvaluated)
+                return new(CheckResult.Abort,
+                    $"--where reads a name that no combination of the {series.Name} series has at any checkpoint: {string.Join("; ", missing.MissingNames)}");
+        }
         string note = condition is WhereCondition { NeverEvaluated: true } w
             ? $" (the expression read a missing name, which counts as not holding: {string.Join("; ", w.MissingNames)})"
             : "";
         return j.Verdict switch
         {
-            Verdict.Bad => new(CheckResult.Bad, $"bad {label}: {condition.Description}: {j.Detail}"),
-            Verdict.Good => new(CheckResult.Good, $"good {label}: {condition.Description}: does not hold{note}"),
+            Verdict.Bad => new(CheckResult.Bad, $"{t.New} {label}: {condition.Stated}: {j.Detail}{(inverted ? note : "")}"),
+            Verdict.Good => new(CheckResult.Good, $"{t.Old} {label}: {condition.Stated}: {(inverted ? "holds" : "does not hold")}{(inverted ? "" : note)}"),
             _ => new(CheckResult.CannotTest, $"cannot test {label}: {j.Detail}"),
         };
     }

@@ -14,8 +14,9 @@ public static class BisectRenderer
     /// <summary>Metrics listed per patch and per pair before "... N more".</summary>
     public const int MaxRows = 12;
 
-    public static string Render(BisectReport r)
+    public static string Render(BisectReport r, BisectTerms? terms = null)
     {
+        var t = terms ?? BisectTerms.Default;
         var sb = new StringBuilder();
         sb.Append("scenario: ").Append(r.Scenario).Append('\n');
         sb.Append("condition: ").Append(r.Condition).Append('\n');
@@ -24,9 +25,9 @@ public static class BisectRenderer
         foreach (var w in r.Warnings)
             sb.Append("warning: ").Append(w).Append('\n');
 
-        Bisection(sb, r);
+        Bisection(sb, r, t);
         if (r.Causes is { } c)
-            Causes(sb, r, c);
+            Causes(sb, r, c, t);
         if (r.Effects is { } e)
             Effects(sb, r, e);
         return TextRules.Normalize(sb.ToString());
@@ -48,11 +49,11 @@ public static class BisectRenderer
     public static string Signed(double v) =>
         (v > 0 ? "+" : "") + (Math.Abs(v) < 1e-9 ? "0" : v.ToString("0.##", CultureInfo.InvariantCulture));
 
-    private static void Bisection(StringBuilder sb, BisectReport r)
+    private static void Bisection(StringBuilder sb, BisectReport r, BisectTerms t)
     {
         var b = r.Bisection;
         int n = r.Ids.Count;
-        sb.Append("\n## first bad prefix (series order, as git bisect)\n");
+        sb.Append($"\n## first {t.New} prefix (series order, as git bisect)\n");
         switch (b.End)
         {
             case BisectEnd.EmptySeries:
@@ -62,58 +63,58 @@ public static class BisectRenderer
                 sb.Append("cannot test the base kernel (no patches): ").Append(b.Base!.Detail).Append('\n');
                 return;
             case BisectEnd.BaseBad:
-                sb.Append("the base kernel (no patches) is already bad: ").Append(b.Base!.Detail).Append('\n');
+                sb.Append($"the base kernel (no patches) is already {t.New}: ").Append(b.Base!.Detail).Append('\n');
                 return;
             case BisectEnd.AllUntestable:
-                sb.Append("good: [none]\n");
+                sb.Append($"{t.Old}: [none]\n");
                 sb.Append("cannot test the whole series ").Append(PrefixLabel(n)).Append(": ").Append(b.All!.Detail).Append('\n');
                 return;
             case BisectEnd.NeverBad:
-                sb.Append("good: [none]\n");
-                sb.Append("good: ").Append(PrefixLabel(n)).Append(" (the whole series): no prefix shows it\n");
+                sb.Append($"{t.Old}: [none]\n");
+                sb.Append($"{t.Old}: ").Append(PrefixLabel(n)).Append(" (the whole series): no prefix shows it\n");
                 return;
         }
-        sb.Append("good: [none]\n");
-        sb.Append("bad: ").Append(PrefixLabel(n)).Append(" (the whole series)\n");
+        sb.Append($"{t.Old}: [none]\n");
+        sb.Append($"{t.New}: ").Append(PrefixLabel(n)).Append(" (the whole series)\n");
         foreach (var s in b.Steps)
         {
             sb.Append("Bisecting: ").Append((s.LeftAfter == 1 ? "1 prefix" : $"{s.LeftAfter} prefixes"))
               .Append(" left to test after this (roughly ").Append(SnapshotRenderer.Plural(s.StepsAfter, "step")).Append(")\n");
-            sb.Append(PrefixLabel(s.Prefix)).Append(' ').Append(r.Ids[s.Prefix - 1]).Append(": ").Append(Word(s.Verdict)).Append('\n');
+            sb.Append(PrefixLabel(s.Prefix)).Append(' ').Append(r.Ids[s.Prefix - 1]).Append(": ").Append(Word(s.Verdict, t)).Append('\n');
         }
         if (b.End == BisectEnd.Found)
         {
             int k = b.FirstBad!.Value;
-            sb.Append("first bad prefix: ").Append(PrefixLabel(k)).Append(' ').Append(r.Ids[k - 1]).Append('\n');
+            sb.Append($"first {t.New} prefix: ").Append(PrefixLabel(k)).Append(' ').Append(r.Ids[k - 1]).Append('\n');
             sb.Append("  ").Append(r.Titles[k - 1]).Append('\n');
             if (b.FirstBadDetail.Length > 0)
                 sb.Append("  ").Append(b.FirstBadDetail).Append('\n');
         }
         else
         {
-            sb.Append("only skipped prefixes are left: the first bad prefix is one of ")
+            sb.Append($"only skipped prefixes are left: the first {t.New} prefix is one of ")
               .Append(string.Join(", ", b.Candidates.Select(k => $"{PrefixLabel(k)} {r.Ids[k - 1]}"))).Append('\n');
         }
     }
 
-    private static string Word(Verdict v) => v switch
+    private static string Word(Verdict v, BisectTerms t) => v switch
     {
-        Verdict.Good => "good",
-        Verdict.Bad => "bad",
+        Verdict.Good => t.Old,
+        Verdict.Bad => t.New,
         _ => "skip (cannot test)",
     };
 
-    private static void Causes(StringBuilder sb, BisectReport r, CauseAnalysis c)
+    private static void Causes(StringBuilder sb, BisectReport r, CauseAnalysis c, BisectTerms t)
     {
         sb.Append("\n## minimal causes (");
         sb.Append(c.Exhaustive
-            ? $"all {c.Judged} combinations judged: {c.Bad.Count} bad"
+            ? $"all {c.Judged} combinations judged: {c.Bad.Count} {t.New}"
             : $"delta debugging: {c.DeltaDebugTests} combinations judged");
         if (c.Untestable.Count > 0)
             sb.Append($", {c.Untestable.Count} untestable");
         sb.Append(")\n");
         if (c.BadFormula is { } f)
-            sb.Append("bad exactly where: ").Append(f).Append('\n');
+            sb.Append($"{t.New} exactly where: ").Append(f).Append('\n');
         if (c.Causes.Count == 0)
         {
             sb.Append(c.Exhaustive || c.Bad.Count == 0
@@ -128,16 +129,16 @@ public static class BisectRenderer
             var parts = new List<string> { cause.Size == smallest ? "smallest" : "minimal" };
             if (!c.Exhaustive)
             {
-                parts.Add(cause.Size == 1 ? "alone is bad" : "1-minimal by ddmin: without any one of them it does not appear");
+                parts.Add(cause.Size == 1 ? $"alone is {t.New}" : "1-minimal by ddmin: without any one of them it does not appear");
             }
             else
             {
                 parts.Add(cause.Sufficient
-                    ? $"bad in all {cause.Supersets} combinations that apply {(cause.Size == 1 ? "it" : "them")}"
-                    : $"bad in {cause.BadSupersets} of the {cause.Supersets} combinations that apply {(cause.Size == 1 ? "it" : "them")}");
+                    ? $"{t.New} in all {cause.Supersets} combinations that apply {(cause.Size == 1 ? "it" : "them")}"
+                    : $"{t.New} in {cause.BadSupersets} of the {cause.Supersets} combinations that apply {(cause.Size == 1 ? "it" : "them")}");
                 parts.Add(cause.Necessary
-                    ? "necessary: every bad combination applies " + (cause.Size == 1 ? "it" : "them all")
-                    : $"not necessary: {SnapshotRenderer.Plural(cause.BadWithout, "bad combination")} lack{(cause.BadWithout == 1 ? "s" : "")} {(cause.Size == 1 ? "it" : "one of them")}");
+                    ? $"necessary: every {t.New} combination applies " + (cause.Size == 1 ? "it" : "them all")
+                    : $"not necessary: {SnapshotRenderer.Plural(cause.BadWithout, $"{t.New} combination")} lack{(cause.BadWithout == 1 ? "s" : "")} {(cause.Size == 1 ? "it" : "one of them")}");
             }
             sb.Append(string.Join("; ", parts)).Append('\n');
         }

@@ -65,7 +65,7 @@ public static class Bisector
         if (untestable.Count > 5)
             warnings.Add($"... and {untestable.Count - 5} more untestable combinations");
 
-        return new BisectReport(scenario, ids, [.. series.Patches.Select(p => p.Title)], session.Condition.Description, bisection, causes, effects,
+        return new BisectReport(scenario, ids, [.. series.Patches.Select(p => p.Title)], session.Condition.Stated, bisection, causes, effects,
             session.Runs, series.CombinationCount, warnings);
     }
 }

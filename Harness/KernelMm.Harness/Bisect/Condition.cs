@@ -40,6 +40,15 @@ public abstract class Condition
     /// <summary>Whether judging needs the base kernel's state (combination 0) too.</summary>
     public virtual bool NeedsBase => false;
 
+    /// <summary>
+    /// <c>--fixed</c>: looking for what makes the behaviour go away, so a combination is "new"
+    /// (git bisect's bad) where the condition does not hold and "old" where it does.
+    /// </summary>
+    public bool Inverted { get; init; }
+
+    /// <summary>The condition as the report states it, with "no longer" when inverted.</summary>
+    public string Stated => Inverted ? $"no longer: {Description}" : Description;
+
     /// <summary>Judges one combination's run; <paramref name="baseline"/> is combination 0's when <see cref="NeedsBase"/>.</summary>
     public Judgement Judge(CombinationResult result, CombinationResult? baseline)
     {
@@ -49,7 +58,13 @@ public abstract class Condition
         var checkpoints = Select(CheckpointState.Parse(result.State), out string? missing);
         if (missing is not null)
             return new Judgement(mask, Verdict.Untestable, missing);
-        return JudgeState(mask, checkpoints, baseline);
+        var j = JudgeState(mask, checkpoints, baseline);
+        return !Inverted ? j : j.Verdict switch
+        {
+            Verdict.Bad => j with { Verdict = Verdict.Good, Detail = "" },
+            Verdict.Good => j with { Verdict = Verdict.Bad, Detail = $"does not hold {Where}" },
+            _ => j,
+        };
     }
 
     protected abstract Judgement JudgeState(int mask, IReadOnlyList<CheckpointState> checkpoints, CombinationResult? baseline);

@@ -53,7 +53,7 @@ public sealed class WhereExpression
     /// <param name="cacheDir">The compile cache (<c>.kmm-cache/</c>), or null for none.</param>
     public static (WhereExpression? Expression, IReadOnlyList<ScriptDiagnostic> Errors) Compile(string text, string? cacheDir)
     {
-        string key = Sha256($"kmm-where 1\n{HarnessBuild.Id}\n{text}")[..32];
+        string key = Sha256($"kmm-where 2\n{HarnessBuild.Id}\n{text}")[..32];
         if (Loaded.TryGetValue(key, out var known))
             return (known, []);
 
@@ -118,7 +118,8 @@ public sealed class WhereExpression
             ScriptReferences.Paths().Select(p => MetadataReference.CreateFromFile(p)),
             new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
-                usings: ["System", "System.Collections.Generic", "System.Linq", "KernelMm.Harness.Bisect"],
+                // KernelMm.Harness.Scripting: the size helpers (1.MiB()) work as in a scenario.
+                usings: ["System", "System.Collections.Generic", "System.Linq", "KernelMm.Harness.Bisect", "KernelMm.Harness.Scripting"],
                 optimizationLevel: OptimizationLevel.Release,
                 deterministic: true,
                 nullableContextOptions: NullableContextOptions.Disable),

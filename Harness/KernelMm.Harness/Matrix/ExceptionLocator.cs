@@ -11,7 +11,7 @@ internal static class ExceptionLocator
 {
     public static RunFailure Describe(Exception e, Func<string, string> displayPath, string? messageOverride = null)
     {
-        string? location = null;
+        string? location = null, source = null;
         var stack = new StringBuilder();
         foreach (var frame in new StackTrace(e, fNeedFileInfo: true).GetFrames())
         {
@@ -19,9 +19,25 @@ internal static class ExceptionLocator
             if (file is null || !file.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
                 continue;
             string where = $"{displayPath(file)}:{frame.GetFileLineNumber()}";
-            location ??= where;
+            if (location is null)
+            {
+                location = where;
+                source = LineOf(file, frame.GetFileLineNumber());
+            }
             stack.Append("  at ").Append(where).Append('\n');
         }
-        return new RunFailure(location, messageOverride ?? $"{e.GetType().Name}: {e.Message}", stack.ToString());
+        return new RunFailure(location, messageOverride ?? $"{e.GetType().Name}: {e.Message}", stack.ToString(), source);
+    }
+
+    private static string? LineOf(string file, int line)
+    {
+        try
+        {
+            return line > 0 ? File.ReadLines(file).Skip(line - 1).FirstOrDefault()?.Trim() : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

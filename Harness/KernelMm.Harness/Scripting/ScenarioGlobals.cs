@@ -75,11 +75,28 @@ public sealed class ScenarioGlobals
         _run.Record(key, value);
     }
 
-    /// <summary>Seeded from a stable hash of the scenario's name: every combination sees the same numbers.</summary>
-    public Randomizer Random { get; }
+    /// <summary>
+    /// A Bogus <see cref="Randomizer"/>, seeded by default from a stable hash of the scenario's
+    /// name (its path under Scenarios/ without .csx; SHA-256, first four bytes), so every
+    /// combination and every machine sees the same numbers; <see cref="Seed"/> sets the seed instead.
+    /// </summary>
+    public Randomizer Random { get; private set; }
 
     /// <summary>A Bogus <see cref="Bogus.Faker"/> with its own random source, seeded like <see cref="Random"/> (created at first use).</summary>
     public Faker Faker => _faker ??= new Faker("en") { Random = new Randomizer(unchecked(_run.Seed * 31 + 7)) };
+
+    /// <summary>
+    /// Seeds <see cref="Random"/> and <see cref="Faker"/> with <paramref name="seed"/>, so a
+    /// workload stays the same when the scenario is renamed or copied. Call it before drawing
+    /// numbers: both sources start over from the new seed.
+    /// </summary>
+    public void Seed(int seed)
+    {
+        _run.Meter.Op();
+        _run.Seed = seed;
+        Random = new Randomizer(seed);
+        _faker = null;
+    }
 
     /// <summary>Which patches this combination applies.</summary>
     public AppliedPatches Patches { get; }

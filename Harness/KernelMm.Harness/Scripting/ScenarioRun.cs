@@ -42,8 +42,8 @@ public sealed class ScenarioRun
     public RunLimits Limits { get; }
     public OperationMeter Meter { get; }
 
-    /// <summary>The seed of <c>Random</c> and <c>Faker</c>: a stable hash of the scenario's name.</summary>
-    public int Seed { get; }
+    /// <summary>The seed of <c>Random</c> and <c>Faker</c>: a stable hash of the scenario's name, unless the script called <c>Seed(n)</c>.</summary>
+    public int Seed { get; internal set; }
 
     public IReadOnlyList<Checkpoint> Checkpoints => _checkpoints;
 

@@ -123,7 +123,11 @@ public class FakeSeriesBisectTests
             "good [patches: touch]: Recorded[\"weight\"] >= 6, at any checkpoint: does not hold")));
         Assert.That(Check("quiet", null).Result, Is.EqualTo(CheckResult.Good), "quiet changes nothing");
         Assert.That(Check("fork", null).Message, Is.EqualTo("bad [patches: fork]: differs from the state with no patches applied: differs at 'end'"));
-        Assert.That((int)Check("none", "Vmstat[\"nr_fake\"] > 0").Result, Is.EqualTo(0), "a missing name does not hold");
+        Assert.That((int)Check("none", "Vmstat[\"nr_fake\"] > 0").Result, Is.EqualTo(128), "a name no combination has is a typo: abort");
+        var counting = Of(new AddsCounter("counts", 1, "nr_fake"));
+        string plain = clone.Write("Scenarios/fake/plain.csx", "Spawn(\"a\");\n");
+        Assert.That((int)BisectCheck.Run(clone.Repo, counting, plain, "none", "Vmstat[\"nr_fake\"] > 0", null, RunLimits.Default).Result, Is.EqualTo(0),
+            "a name only a patch adds does not hold without it");
 
         Assert.That((int)Check("typo", "true").Result, Is.EqualTo(125), "a patch this revision's series lacks cannot be tested");
         Assert.That(Check("all", "true", Path.Combine(clone.Root, "Scenarios/fake/gone.csx")).Result, Is.EqualTo(CheckResult.CannotTest));
