@@ -6,14 +6,16 @@ public static class Spelling
     /// <summary>
     /// The candidates within a distance of a third of the longer name (at least 2), nearest
     /// first, then in the order given; a candidate that starts with or contains the typed
-    /// name counts as near too.
+    /// name counts as near too. One that shares nothing with it (every letter replaced) is
+    /// never suggested, however short both names are.
     /// </summary>
     public static IReadOnlyList<string> Nearest(string typed, IEnumerable<string> candidates, int max = 3)
     {
         string t = typed.Trim();
         return [.. candidates
             .Select((c, i) => (Name: c, Order: i, Distance: Distance(t, c)))
-            .Where(x => x.Distance <= Math.Max(2, Math.Max(t.Length, x.Name.Length) / 3)
+            .Where(x => (x.Distance <= Math.Max(2, Math.Max(t.Length, x.Name.Length) / 3)
+                    && x.Distance < Math.Max(t.Length, x.Name.Length))
                 || (t.Length >= 3 && x.Name.Contains(t, StringComparison.OrdinalIgnoreCase)))
             .OrderBy(x => x.Distance).ThenBy(x => x.Order)
             .Select(x => x.Name)

@@ -47,7 +47,8 @@ public class SeriesTests
             Assert.That(s.Parse("b,,b").Mask, Is.EqualTo(2));
             Assert.That(s.Parse(s.Combination(6).Label).Mask, Is.EqualTo(6), "a label parses back");
         });
-        Assert.That(() => s.Parse("a,zz"), Throws.ArgumentException.With.Message.EqualTo("no patch 'zz' in the abc series (a, b, c)"));
+        Assert.That(() => s.Parse("a,zz"), Throws.ArgumentException.With.Message.EqualTo("no patch 'zz' in the abc series; it has: a, b, c"), "nothing near 'zz' to suggest");
+        Assert.That(() => s.Parse("bb"), Throws.ArgumentException.With.Message.EqualTo("no patch 'bb' in the abc series (did you mean b?); it has: a, b, c"));
         Assert.That(() => new Series([], "empty").Parse("x"), Throws.ArgumentException.With.Message.EqualTo("no patch 'x': the series is empty (use 'none' or 'all')"));
         Assert.That(() => Series.Posted.Parse("pt-reclaim"), Throws.ArgumentException.With.Message.EqualTo("patch 'pt-reclaim' is in the upstream series, not the posted one: add --series upstream"));
     }
