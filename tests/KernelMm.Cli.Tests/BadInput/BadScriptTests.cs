@@ -88,6 +88,7 @@ public class BadScriptTests
         Assert.That(bad.ErrLines, Is.EqualTo(new[]
         {
             "Scenarios/some.csx:6: InvalidOperationException: only with pte-refcount [patches: grouped-pages,pte-refcount]",
+            "    6 | throw new InvalidOperationException(\"only with pte-refcount\");",
             "  at Scenarios/some.csx:6",
         }), bad.ToString());
 
