@@ -131,23 +131,27 @@ public sealed partial class Kernel
     {
         CountOperation();
         var tlb = Tlbs.Cpus[p.Cpu];
-        var hit = tlb.Lookup(addr);
-        if (hit is { } e && UserPermits(e.Translation.Flags, write))
+        bool cached = tlb.TryLookupFlags(addr, out ulong tlbFlags);
+        if (cached && UserPermits(tlbFlags, write))
             return true;
+        long inserts = tlb.Inserts;
+        var cache = p.Mm.PteCache;
         for (int attempt = 0; ; attempt++)
         {
-            if (Walker.Walk(p.Mm.Pgd, addr, p.Mm.PteCache, out var w, out var leaf) && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
+            if (Walker.Walk(p.Mm.Pgd, addr, cache, out var w, out var leaf) && UserPermits(w.Flags | (write ? _PAGE_DIRTY : 0), write))
             {
                 // The walk sets ACCESSED (and DIRTY for a write) in the leaf, and the TLB
                 // caches the translation with them: A and D are 4K-form bits at every level.
-                ulong v = Walker.Read(leaf);
+                var table = cache.Holds(Tables, leaf.TablePfn) ? cache.Table : Tables[leaf.TablePfn];
+                ulong v = table[leaf.Index];
                 ulong nv = v | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
                 if (nv != v)
                 {
-                    Walker.Write(leaf, nv);
+                    table[leaf.Index] = nv;
                     w = w with { Flags = w.Flags | (nv & ~v) };
                 }
-                tlb.Fill(w);
+                // After a miss at every size, nothing can hold this key unless something was inserted since.
+                tlb.Fill(w, mayBeCached: cached || tlb.Inserts != inserts);
                 return true;
             }
             if (attempt > 0)

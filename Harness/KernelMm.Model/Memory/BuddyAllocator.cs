@@ -20,11 +20,14 @@ public sealed class BuddyAllocator
     // Free-list links of max-order blocks, by chunk, so that pristine chunks need no pages.
     private readonly int[] _maxNext;
     private readonly int[] _maxPrev;
+    // The zones as an array: ZoneOf runs on every free, and a foreach over the interface allocated an enumerator.
+    private readonly Zone[] _zones;
 
     public BuddyAllocator(PageFrames frames, IReadOnlyList<Zone> zones, VmStat vmstat, KernelLog log)
     {
         _frames = frames;
         Zones = zones;
+        _zones = [.. zones];
         _vmstat = vmstat;
         _log = log;
         long chunks = frames.MaxPfn >> PageFrames.ChunkShift;
@@ -45,7 +48,7 @@ public sealed class BuddyAllocator
 
     public Zone ZoneOf(long pfn)
     {
-        foreach (var z in Zones)
+        foreach (var z in _zones)
             if (z.Contains(pfn))
                 return z;
         throw new ArgumentOutOfRangeException(nameof(pfn), $"pfn {pfn:x} is in no zone");
@@ -221,9 +224,9 @@ public sealed class BuddyAllocator
         ZoneType highest = (gfp & GfpFlags.__GFP_DMA) != 0 ? ZoneType.ZONE_DMA
             : (gfp & GfpFlags.__GFP_DMA32) != 0 ? ZoneType.ZONE_DMA32
             : ZoneType.ZONE_NORMAL;
-        for (int zi = Zones.Count - 1; zi >= 0; zi--)
+        for (int zi = _zones.Length - 1; zi >= 0; zi--)
         {
-            var zone = Zones[zi];
+            var zone = _zones[zi];
             if (zone.Type > highest)
                 continue;
             long pfn = RmqueueSmallest(zone, order);

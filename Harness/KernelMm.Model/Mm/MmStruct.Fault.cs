@@ -12,10 +12,16 @@ public sealed partial class MmStruct
     /// <summary>Writes a user PTE and tells the seam (set_pte_at / ptep_get_and_clear).</summary>
     private void SetPte(EntryRef slot, ulong value)
     {
-        var table = PteCache.TablePfn == slot.TablePfn && PteCache.Generation == _k.Tables.Generation ? PteCache.Table : _k.Tables[slot.TablePfn];
+        var table = PteCache.Holds(_k.Tables, slot.TablePfn) ? PteCache.Table : _k.Tables[slot.TablePfn];
+        var hook = _k.PageTableHooks.UserPteChanged;
+        if (hook is null)
+        {
+            table[slot.Index] = value;
+            return;
+        }
         ulong old = table[slot.Index];
         table[slot.Index] = value;
-        _k.PageTableHooks.UserPteChanged?.Invoke(this, slot.TablePfn, old, value);
+        hook(this, slot.TablePfn, old, value);
     }
 
     /// <summary>

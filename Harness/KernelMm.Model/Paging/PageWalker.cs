@@ -66,6 +66,7 @@ public sealed class PageWalker(PageTableStore tables)
     /// <see cref="PteTableCache"/>: a hit reads the PTE directly; a walk that reaches a PTE
     /// table leaves it in the cache.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool Walk(long pgdPfn, ulong va, PteTableCache? cache, out Translation t, out EntryRef leaf)
     {
         if (cache is not null && cache.Covers(Tables, pgdPfn, va))
@@ -79,9 +80,18 @@ public sealed class PageWalker(PageTableStore tables)
                 return false;
             }
             leaf = new EntryRef(cache.TablePfn, pi, PageLevel.PG_LEVEL_4K);
-            t = LeafTranslation(va, pte, 3, cache.Eff, cache.Nx | (pte & _PAGE_NX), cache.TablePfn);
+            // A PTE: its frame and flags, the rights of the levels above from the cache.
+            ulong flags = pte_flags(pte);
+            t = new Translation(va & PAGE_MASK, PageLevel.PG_LEVEL_4K, pte_pfn(pte),
+                (flags & ~(_PAGE_RW | _PAGE_USER | _PAGE_NX)) | (flags & cache.Eff & (_PAGE_RW | _PAGE_USER)) | cache.Nx | (pte & _PAGE_NX), cache.TablePfn);
             return true;
         }
+        return WalkTables(pgdPfn, va, cache, out t, out leaf);
+    }
+
+    // The walk through every level (the cache missed or there is none).
+    private bool WalkTables(long pgdPfn, ulong va, PteTableCache? cache, out Translation t, out EntryRef leaf)
+    {
         PageTable table = Tables[pgdPfn];
         long tablePfn = pgdPfn;
         ulong eff = _PAGE_RW | _PAGE_USER;

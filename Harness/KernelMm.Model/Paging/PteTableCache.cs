@@ -20,8 +20,13 @@ public sealed class PteTableCache
     internal ulong Nx;
 
     /// <summary>Whether the cache holds the PTE table that maps <paramref name="va"/> under <paramref name="pgdPfn"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal bool Covers(PageTableStore store, long pgdPfn, ulong va) =>
         Generation == store.Generation && PgdPfn == pgdPfn && Block == va >> PageShifts.PMD_SHIFT;
+
+    /// <summary>Whether <see cref="Table"/> is the table in frame <paramref name="tablePfn"/>, still valid.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal bool Holds(PageTableStore store, long tablePfn) => TablePfn == tablePfn && Generation == store.Generation;
 
     internal void Fill(PageTableStore store, long pgdPfn, ulong va, PageTable table, long tablePfn, ulong eff, ulong nx)
     {

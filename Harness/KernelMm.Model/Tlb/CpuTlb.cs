@@ -8,9 +8,11 @@ namespace KernelMm.Model.Tlb;
 /// model is deterministic and a check of all entries stays cheap.
 /// <para>
 /// Entries live in a small open-addressed table keyed by (base, size), four times the
-/// capacity so that probes stay short; fill order is a queue of (key, fill number) whose
-/// items go stale when their entry is dropped, as a hardware FIFO pointer would skip an
-/// invalidated way. A refill of a cached key keeps its place in the order.
+/// capacity so that probes stay short. Fill order is a ring of slot numbers: a dropped
+/// entry leaves a hole in the ring (as a hardware FIFO pointer would skip an invalidated
+/// way), an entry moved by a removal's backward shift takes its ring position along, and
+/// eviction takes the oldest live one without a lookup. A refill of a cached key keeps its
+/// place in the order.
 /// </para>
 /// </summary>
 public sealed class CpuTlb
@@ -21,14 +23,21 @@ public sealed class CpuTlb
     private readonly int _mask;
     private readonly ulong[] _base;
     private readonly PageLevel[] _level; // PG_LEVEL_NONE: empty slot
-    private readonly TlbEntry[] _entry;
-    private readonly long[] _seq;
-    // Fill order for FIFO eviction; an item whose fill number is not the entry's is stale.
-    private readonly Queue<(ulong Base, PageLevel Level, long Seq)> _fifo = new();
-    private long _nextSeq;
+    private readonly Translation[] _entry;
+    // Fill order: _ring[n & _ringMask] is the slot of the n-th fill still pending (-1: dropped);
+    // _ringPos[slot] is the fill number of the entry in that slot.
+    private readonly int[] _ring;
+    private readonly int _ringMask;
+    private readonly long[] _ringPos;
+    private long _ringHead, _ringTail;
+    // Entries per size (by PageLevel): a lookup probes only the sizes the TLB holds (user
+    // memory is nearly all 4K, so a miss costs one probe, not three).
+    private readonly int[] _levelCount = new int[(int)PageLevel.PG_LEVEL_512G + 1];
 
     public CpuTlb(int cpu, int capacity = DefaultCapacity)
     {
+        if (capacity <= 0)
+            throw new ArgumentOutOfRangeException(nameof(capacity));
         Cpu = cpu;
         Capacity = capacity;
         int slots = 16;
@@ -37,8 +46,10 @@ public sealed class CpuTlb
         _mask = slots - 1;
         _base = new ulong[slots];
         _level = new PageLevel[slots];
-        _entry = new TlbEntry[slots];
-        _seq = new long[slots];
+        _entry = new Translation[slots];
+        _ringPos = new long[slots];
+        _ring = new int[slots];
+        _ringMask = slots - 1;
     }
 
     public int Cpu { get; }
@@ -50,6 +61,11 @@ public sealed class CpuTlb
 
     public int Count { get; private set; }
 
+    /// <summary>New entries inserted since boot (refills of a cached key not counted): a caller that missed can tell that nothing was inserted since.</summary>
+    internal long Inserts => _ringTail;
+
+    private TlbEntry EntryAt(int s) => new(Cpu, _entry[s], (_entry[s].Flags & PageBits._PAGE_GLOBAL) != 0);
+
     public IEnumerable<TlbEntry> Entries
     {
         get
@@ -57,7 +73,7 @@ public sealed class CpuTlb
             var list = new List<TlbEntry>(Count);
             for (int s = 0; s <= _mask; s++)
                 if (_level[s] != PageLevel.PG_LEVEL_NONE)
-                    list.Add(_entry[s]);
+                    list.Add(EntryAt(s));
             return list;
         }
     }
@@ -68,7 +84,7 @@ public sealed class CpuTlb
         if (Count == 0)
             return false;
         for (int s = 0; s <= _mask; s++)
-            if (_level[s] != PageLevel.PG_LEVEL_NONE && _entry[s].Translation.TablePfn == tablePfn)
+            if (_level[s] != PageLevel.PG_LEVEL_NONE && _entry[s].TablePfn == tablePfn)
                 return true;
         return false;
     }
@@ -92,14 +108,33 @@ public sealed class CpuTlb
     /// <summary>The entry a lookup of <paramref name="va"/> hits, smallest size first (as a split TLB would match any).</summary>
     public TlbEntry? Lookup(ulong va)
     {
+        int s = LookupSlot(va);
+        return s < 0 ? null : EntryAt(s);
+    }
+
+    /// <summary>
+    /// A user access's lookup: the cached translation's flags in <paramref name="flags"/>, or
+    /// false on a miss (the same match as <see cref="Lookup"/>, without copying the entry).
+    /// </summary>
+    internal bool TryLookupFlags(ulong va, out ulong flags)
+    {
+        int s = LookupSlot(va);
+        flags = s < 0 ? 0 : _entry[s].Flags;
+        return s >= 0;
+    }
+
+    private int LookupSlot(ulong va)
+    {
         if (Count == 0)
-            return null;
-        int s = Find(va & ~(PageShifts.PAGE_SIZE - 1), PageLevel.PG_LEVEL_4K);
-        if (s < 0)
+            return -1;
+        int s = -1;
+        if (_levelCount[(int)PageLevel.PG_LEVEL_4K] != 0)
+            s = Find(va & ~(PageShifts.PAGE_SIZE - 1), PageLevel.PG_LEVEL_4K);
+        if (s < 0 && _levelCount[(int)PageLevel.PG_LEVEL_2M] != 0)
             s = Find(va & ~(PageShifts.PMD_SIZE - 1), PageLevel.PG_LEVEL_2M);
-        if (s < 0)
+        if (s < 0 && _levelCount[(int)PageLevel.PG_LEVEL_1G] != 0)
             s = Find(va & ~(PageShifts.PUD_SIZE - 1), PageLevel.PG_LEVEL_1G);
-        return s < 0 ? null : _entry[s];
+        return s;
     }
 
     /// <summary>All entries, of any size, that cover <paramref name="va"/>.</summary>
@@ -108,51 +143,61 @@ public sealed class CpuTlb
         var list = new List<TlbEntry>(3);
         foreach (var level in Levels)
         {
+            if (_levelCount[(int)level] == 0)
+                continue;
             ulong size = PageShifts.page_level_size(level);
             int s = Find(va & ~(size - 1), level);
             if (s >= 0)
-                list.Add(_entry[s]);
+                list.Add(EntryAt(s));
         }
         return list;
     }
 
     private static readonly PageLevel[] Levels = [PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_2M, PageLevel.PG_LEVEL_1G];
 
-    public void Fill(Translation t)
+    public void Fill(Translation t) => Fill(t, mayBeCached: true);
+
+    /// <summary>
+    /// A fill; <paramref name="mayBeCached"/> false when a lookup of the same address has
+    /// just missed at every size, so the translation's key cannot be cached (no probe for a refill).
+    /// </summary>
+    internal void Fill(in Translation t, bool mayBeCached)
     {
-        var entry = new TlbEntry(Cpu, t, (t.Flags & PageBits._PAGE_GLOBAL) != 0);
-        int s = Find(t.VirtualBase, t.Level);
+        int s = mayBeCached && _levelCount[(int)t.Level] != 0 ? Find(t.VirtualBase, t.Level) : -1;
         if (s >= 0)
         {
-            _entry[s] = entry;
+            _entry[s] = t;
             return;
         }
-        while (Count >= Capacity && _fifo.TryDequeue(out var old))
+        while (Count >= Capacity && _ringHead < _ringTail)
         {
-            int o = Find(old.Base, old.Level);
-            if (o >= 0 && _seq[o] == old.Seq)
+            int o = _ring[(int)(_ringHead++ & _ringMask)];
+            if (o >= 0)
                 RemoveSlot(o);
         }
-        Insert(t.VirtualBase, t.Level, entry, _nextSeq);
-        _fifo.Enqueue((t.VirtualBase, t.Level, _nextSeq++));
-        if (_fifo.Count > 4 * Capacity)
+        if (_ringTail - _ringHead > _ringMask)
             Compact();
+        Insert(t);
     }
 
-    private void Insert(ulong va, PageLevel level, TlbEntry entry, long seq)
+    private void Insert(in Translation t)
     {
-        int s = Home(va, level);
+        int s = Home(t.VirtualBase, t.Level);
         while (_level[s] != PageLevel.PG_LEVEL_NONE)
             s = (s + 1) & _mask;
-        _base[s] = va;
-        _level[s] = level;
-        _entry[s] = entry;
-        _seq[s] = seq;
+        _base[s] = t.VirtualBase;
+        _level[s] = t.Level;
+        _entry[s] = t;
+        _ringPos[s] = _ringTail;
+        _ring[(int)(_ringTail++ & _ringMask)] = s;
         Count++;
+        _levelCount[(int)t.Level]++;
     }
 
     private void Remove(ulong va, PageLevel level)
     {
+        if (_levelCount[(int)level] == 0)
+            return;
         int s = Find(va, level);
         if (s >= 0)
             RemoveSlot(s);
@@ -161,8 +206,10 @@ public sealed class CpuTlb
     /// <summary>Empties a slot and moves later members of its probe run back (linear probing without tombstones).</summary>
     private void RemoveSlot(int s)
     {
+        _levelCount[(int)_level[s]]--;
         _level[s] = PageLevel.PG_LEVEL_NONE;
         _entry[s] = default;
+        _ring[(int)(_ringPos[s] & _ringMask)] = -1;
         Count--;
         int hole = s;
         for (int j = (s + 1) & _mask; _level[j] != PageLevel.PG_LEVEL_NONE; j = (j + 1) & _mask)
@@ -175,24 +222,27 @@ public sealed class CpuTlb
             _base[hole] = _base[j];
             _level[hole] = _level[j];
             _entry[hole] = _entry[j];
-            _seq[hole] = _seq[j];
+            _ringPos[hole] = _ringPos[j];
+            _ring[(int)(_ringPos[hole] & _ringMask)] = hole;
             _level[j] = PageLevel.PG_LEVEL_NONE;
             _entry[j] = default;
             hole = j;
         }
     }
 
-    /// <summary>Drops the stale items of the fill-order queue.</summary>
+    /// <summary>Closes the ring's holes, keeping the fill order (the ring is full of dropped entries).</summary>
     private void Compact()
     {
-        int n = _fifo.Count;
-        for (int i = 0; i < n; i++)
+        long to = _ringHead;
+        for (long n = _ringHead; n < _ringTail; n++)
         {
-            var x = _fifo.Dequeue();
-            int s = Find(x.Base, x.Level);
-            if (s >= 0 && _seq[s] == x.Seq)
-                _fifo.Enqueue(x);
+            int s = _ring[(int)(n & _ringMask)];
+            if (s < 0)
+                continue;
+            _ring[(int)(to & _ringMask)] = s;
+            _ringPos[s] = to++;
         }
+        _ringTail = to;
     }
 
     /// <summary>INVLPG: drops every entry, of any size, that covers <paramref name="va"/>.</summary>
@@ -210,8 +260,9 @@ public sealed class CpuTlb
     {
         Array.Clear(_level);
         Array.Clear(_entry);
+        Array.Clear(_levelCount);
         Count = 0;
-        _fifo.Clear();
+        _ringHead = _ringTail;
     }
 
     /// <summary>A CR3 write: non-global entries go, global ones stay.</summary>
@@ -222,7 +273,7 @@ public sealed class CpuTlb
         for (int s = 0; s <= _mask; s++)
         {
             // A removal can move a later entry into this slot: look at it again.
-            while (_level[s] != PageLevel.PG_LEVEL_NONE && !_entry[s].Global)
+            while (_level[s] != PageLevel.PG_LEVEL_NONE && (_entry[s].Flags & PageBits._PAGE_GLOBAL) == 0)
                 RemoveSlot(s);
         }
     }
