@@ -1,5 +1,4 @@
 using System.Text;
-using DiffPlex;
 
 namespace KernelMm.Harness.Snapshots;
 
@@ -9,8 +8,9 @@ public readonly record struct DiffLine(DiffLineKind Kind, string Text);
 public enum DiffLineKind { FileHeader, HunkHeader, Context, Removed, Added }
 
 /// <summary>
-/// A unified diff (<c>diff -u</c> layout, 3 lines of context) computed with DiffPlex's line
-/// differ. DiffPlex 1.4 has no unified renderer, so the hunks are built here from its blocks.
+/// A unified diff (<c>diff -u</c> layout, 3 lines of context) of the line edit script of
+/// <see cref="EditScript"/> (DiffPlex's line differ, capped for very large texts). DiffPlex
+/// 1.4 has no unified renderer, so the hunks are built here.
 /// </summary>
 public static class UnifiedDiff
 {
@@ -26,24 +26,9 @@ public static class UnifiedDiff
     public static IReadOnlyList<DiffLine> Lines(string oldText, string newText, string oldName, string newName, int context = 3,
         Func<IReadOnlyList<string>, int, string?>? where = null)
     {
-        var result = new Differ().CreateCustomDiffs(oldText, newText, false, false, SplitLines);
-        var a = result.PiecesOld;
-        var b = result.PiecesNew;
-
-        // Flatten DiffPlex's blocks into an edit script of (kind, old index, new index).
-        var ops = new List<(DiffLineKind Kind, int A, int B)>();
-        int ia = 0, ib = 0;
-        foreach (var block in result.DiffBlocks)
-        {
-            while (ia < block.DeleteStartA)
-                ops.Add((DiffLineKind.Context, ia++, ib++));
-            for (int i = 0; i < block.DeleteCountA; i++)
-                ops.Add((DiffLineKind.Removed, ia++, ib));
-            for (int i = 0; i < block.InsertCountB; i++)
-                ops.Add((DiffLineKind.Added, ia, ib++));
-        }
-        while (ia < a.Length)
-            ops.Add((DiffLineKind.Context, ia++, ib++));
+        var a = SplitLines(oldText);
+        var b = SplitLines(newText);
+        var ops = EditScript.Compute(a, b);
 
         var lines = new List<DiffLine>();
         if (ops.All(o => o.Kind == DiffLineKind.Context))
