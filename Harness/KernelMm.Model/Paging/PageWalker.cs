@@ -140,13 +140,21 @@ public sealed class PageWalker(PageTableStore tables)
     /// sizes: a cached large translation is still right after a split that kept attributes.
     /// On a mismatch, <paramref name="at"/> and <paramref name="now"/> say where and what.
     /// </summary>
-    public bool MapsUniformly(long pgdPfn, ulong start, ulong size, long basePfn, ulong flags, out ulong at, out Translation? now)
+    public bool MapsUniformly(long pgdPfn, ulong start, ulong size, long basePfn, ulong flags, out ulong at, out Translation? now) =>
+        MapsUniformly(pgdPfn, start, size, basePfn, flags, null, out at, out now);
+
+    /// <summary>
+    /// <see cref="MapsUniformly(long, ulong, ulong, long, ulong, out ulong, out Translation?)"/>
+    /// walking through <paramref name="memo"/>: a check of many translations, in address
+    /// order, walks the upper levels once per PTE table.
+    /// </summary>
+    internal bool MapsUniformly(long pgdPfn, ulong start, ulong size, long basePfn, ulong flags, PteTableCache? memo, out ulong at, out Translation? now)
     {
         ulong end = start + size;
         ulong va = start;
         while (va < end)
         {
-            now = Translate(pgdPfn, va);
+            now = Walk(pgdPfn, va, memo, out var w, out _) ? w : null;
             at = va;
             if (now is not { } t || t.PfnOf(va) != basePfn + (long)((va - start) >> PageShifts.PAGE_SHIFT) || t.Flags != flags)
                 return false;

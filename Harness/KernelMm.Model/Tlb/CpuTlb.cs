@@ -43,6 +43,8 @@ public sealed class CpuTlb
         int slots = 16;
         while (slots < capacity * 4)
             slots <<= 1;
+        if (slots > 256)
+            throw new ArgumentOutOfRangeException(nameof(capacity), "a TLB of up to 64 entries (its check packs slot numbers in a byte)");
         _mask = slots - 1;
         _base = new ulong[slots];
         _level = new PageLevel[slots];
@@ -75,6 +77,47 @@ public sealed class CpuTlb
                 if (_level[s] != PageLevel.PG_LEVEL_NONE)
                     list.Add(EntryAt(s));
             return list;
+        }
+    }
+
+    /// <summary>
+    /// The entries in address order, smaller sizes first at the same address (what a check
+    /// reports in), in a buffer of this TLB's that the next call reuses: a check runs at every
+    /// flush point, and sorting copies with LINQ there was a fifth of the suite's time.
+    /// </summary>
+    internal ReadOnlySpan<TlbEntry> EntriesByAddress()
+    {
+        if (_sorted is null || _sorted.Length < Count)
+        {
+            _sorted = new TlbEntry[Math.Max(Capacity, Count)];
+            _sortKeys = new ulong[_sorted.Length];
+        }
+        var keys = _sortKeys!;
+        int n = 0;
+        // A base is page-aligned: its low 12 bits hold the size (PageLevel, below 8) and the
+        // slot (below 256), so sorting the keys sorts by (base, size), which no two entries share.
+        for (int s = 0; s <= _mask; s++)
+            if (_level[s] != PageLevel.PG_LEVEL_NONE)
+                keys[n++] = _base[s] | (ulong)_level[s] << 8 | (uint)s;
+        var k = keys.AsSpan(0, n);
+        k.Sort();
+        for (int i = 0; i < n; i++)
+            _sorted[i] = EntryAt((int)(k[i] & 0xff));
+        return _sorted.AsSpan(0, n);
+    }
+
+    private TlbEntry[]? _sorted;
+    private ulong[]? _sortKeys;
+
+    /// <summary>The largest page size the TLB holds an entry of (PG_LEVEL_NONE when empty).</summary>
+    internal PageLevel LargestLevel
+    {
+        get
+        {
+            for (int l = _levelCount.Length - 1; l > 0; l--)
+                if (_levelCount[l] != 0)
+                    return (PageLevel)l;
+            return PageLevel.PG_LEVEL_NONE;
         }
     }
 
@@ -155,7 +198,12 @@ public sealed class CpuTlb
 
     private static readonly PageLevel[] Levels = [PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_2M, PageLevel.PG_LEVEL_1G];
 
-    public void Fill(Translation t) => Fill(t, mayBeCached: true);
+    public void Fill(Translation t)
+    {
+        if ((t.VirtualBase & (PageShifts.page_level_size(t.Level) - 1)) != 0)
+            throw new ArgumentException($"a {t.Level} translation of 0x{t.VirtualBase:x} is not aligned to its size", nameof(t));
+        Fill(t, mayBeCached: true);
+    }
 
     /// <summary>
     /// A fill; <paramref name="mayBeCached"/> false when a lookup of the same address has
