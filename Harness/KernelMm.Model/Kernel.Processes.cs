@@ -227,8 +227,9 @@ public sealed partial class Kernel
     {
         if (!Buddy.PutPageTestzero(pfn))
             return;
-        if (Frames.Peek(pfn).Has(PageFlags.PG_lru))
-            Frames[pfn].Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
+        ref var page = ref Frames[pfn];
+        if (page.Has(PageFlags.PG_lru))
+            page.Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
         Memcgs.UnchargeListPage(pfn);
         Buddy.FreeFrozenPages(pfn, 0);
         if ((Faults & Diagnostics.FaultInjection.DoubleFree) != 0)

@@ -310,13 +310,15 @@ public sealed class BuddyAllocator
     /// <summary>One reference fewer; true at zero. A page with none left is the VM_BUG_ON_PAGE, recorded.</summary>
     private bool DropReference(long pfn, string what)
     {
-        var page = _frames.Peek(pfn);
-        if (page.IsBuddy || page.RefCount <= 0)
+        // A frame of a never-touched free block has no reference to drop.
+        if (!_frames.IsPristine(pfn))
         {
-            _log.Warn("double-free", $"page:{pfn:x5} refcount:0 {what}: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
-            return false;
+            ref var page = ref _frames[pfn];
+            if (!page.IsBuddy && page.RefCount > 0)
+                return --page.Link0 == 0;
         }
-        return --_frames[pfn].Link0 == 0;
+        _log.Warn("double-free", $"page:{pfn:x5} refcount:0 {what}: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+        return false;
     }
 
     /// <summary>free_unref_page: free a block whose last reference is already gone (release_pages).</summary>
@@ -361,6 +363,8 @@ public sealed class BuddyAllocator
     private bool FreePagesPrepare(long pfn, int order)
     {
         FreePagesPrepareHook?.Invoke(pfn, order);
+        if (order == 0)
+            return FreePagePrepare(pfn);
         // page->mapping of an anonymous page is only its anon_vma tag: cleared before the check.
         for (long i = 0; i < 1L << order; i++)
             if (_frames.Peek(pfn + i).Has(PageFlags.PG_anon))
@@ -385,6 +389,21 @@ public sealed class BuddyAllocator
             ref var p = ref _frames[pfn + i];
             p = Page.Fresh;
         }
+        return true;
+    }
+
+    /// <summary>free_pages_prepare's steps for one page (the order-0 free of release_pages and the page-table frees), on one struct page.</summary>
+    private bool FreePagePrepare(long pfn)
+    {
+        ref var p = ref _frames[pfn];
+        p.Flags &= ~PageFlags.PG_anon;
+        if (FreePagesCheckReason(p) is { } reason)
+        {
+            BadPage(pfn, reason);
+            p.OwnerKind = PageOwnerKind.BadPage;
+            return false;
+        }
+        p = Page.Fresh;
         return true;
     }
 
