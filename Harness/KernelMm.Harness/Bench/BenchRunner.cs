@@ -62,9 +62,16 @@ public sealed class BenchRunner(RepoLayout repo, IReadOnlyList<string> kmmComman
         Add("model.read_faults_per_s", [.. r.Select(x => x.Pages / x.ReadFaults)], "faults/s");
         Add("model.dontneed_pages_per_s", [.. r.Select(x => x.Pages / x.DontNeed)], "pages/s");
         Add("model.munmap_pages_per_s", [.. r.Select(x => x.Pages / x.Munmap)], "pages/s");
+        // The same per CPU second of the measuring thread: what the work costs, however busy the machine.
+        Add("model.write_faults_per_cpu_s", [.. r.Select(x => x.Pages / x.WriteFaultsCpu)], "faults/s");
+        Add("model.read_faults_per_cpu_s", [.. r.Select(x => x.Pages / x.ReadFaultsCpu)], "faults/s");
+        Add("model.dontneed_pages_per_cpu_s", [.. r.Select(x => x.Pages / x.DontNeedCpu)], "pages/s");
+        Add("model.munmap_pages_per_cpu_s", [.. r.Select(x => x.Pages / x.MunmapCpu)], "pages/s");
         progress?.Invoke("model: set_memory_ro/rw splitting and restoring");
         ModelBench.MeasureSetMemory(64);
-        Add("model.set_memory_calls_per_s", [.. Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureSetMemory())], "calls/s");
+        var sm = Enumerable.Range(0, runs).Select(_ => ModelBench.MeasureSetMemory()).ToList();
+        Add("model.set_memory_calls_per_s", [.. sm.Select(x => x.PerWall)], "calls/s");
+        Add("model.set_memory_calls_per_cpu_s", [.. sm.Select(x => x.PerCpu)], "calls/s");
     }
 
     private void Host(int runs)
@@ -81,6 +88,10 @@ public sealed class BenchRunner(RepoLayout repo, IReadOnlyList<string> kmmComman
         Add("host.read_faults_per_s", [.. r.Select(x => x.Pages / x.ReadFaults)], "faults/s");
         Add("host.dontneed_pages_per_s", [.. r.Select(x => x.Pages / x.DontNeed)], "pages/s");
         Add("host.munmap_pages_per_s", [.. r.Select(x => x.Pages / x.Munmap)], "pages/s");
+        Add("host.write_faults_per_cpu_s", [.. r.Select(x => x.Pages / x.WriteFaultsCpu)], "faults/s");
+        Add("host.read_faults_per_cpu_s", [.. r.Select(x => x.Pages / x.ReadFaultsCpu)], "faults/s");
+        Add("host.dontneed_pages_per_cpu_s", [.. r.Select(x => x.Pages / x.DontNeedCpu)], "pages/s");
+        Add("host.munmap_pages_per_cpu_s", [.. r.Select(x => x.Pages / x.MunmapCpu)], "pages/s");
     }
 
     private void Boot(int runs)
@@ -156,17 +167,20 @@ public sealed class BenchRunner(RepoLayout repo, IReadOnlyList<string> kmmComman
     private void Scale(int runs)
     {
         var seconds = new List<double>();
+        var cpu = new List<double>();
         var gib = new List<double>();
         for (int i = 0; i < runs; i++)
         {
             progress?.Invoke($"scale: {ScaleBench.ScenarioPath} ({i + 1} of {runs})");
             var r = ScaleBench.Run(repo);
             seconds.Add(r.Seconds);
+            cpu.Add(r.CpuSeconds);
             gib.Add(r.PeakGib);
             if (i == 0)
                 _notes.AddRange(r.Recorded.Select(l => "scale case: " + l));
         }
         Add("scale_case_s", seconds, "s");
+        Add("scale_case_cpu_s", cpu, "s");
         Add("scale_case_host_gib", gib, "GiB");
     }
 }

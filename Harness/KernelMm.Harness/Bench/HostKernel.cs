@@ -30,8 +30,9 @@ public static class HostKernel
     /// <summary>Whether this machine's kernel can be measured (Linux only).</summary>
     public static bool Available => OperatingSystem.IsLinux();
 
-    /// <summary>The four timings of one run, in seconds, and the pages each covered.</summary>
-    public readonly record struct Run(double WriteFaults, double ReadFaults, double DontNeed, double Munmap, long Pages);
+    /// <summary>The four timings of one run, in wall seconds, the pages each covered, and the same timings in CPU seconds of this thread.</summary>
+    public readonly record struct Run(double WriteFaults, double ReadFaults, double DontNeed, double Munmap, long Pages,
+        double WriteFaultsCpu, double ReadFaultsCpu, double DontNeedCpu, double MunmapCpu);
 
     public static Run Measure(long bytes)
     {
@@ -40,17 +41,17 @@ public static class HostKernel
 
         // Write faults, then MADV_DONTNEED of the written pages.
         nint a = Map(len);
-        double write = Time(() => TouchWrite(a, pages));
-        double dontneed = Time(() => Check(Madvise(a, len, MADV_DONTNEED), "madvise(MADV_DONTNEED)"));
+        var write = ThreadCpuTime.Time(() => TouchWrite(a, pages));
+        var dontneed = ThreadCpuTime.Time(() => Check(Madvise(a, len, MADV_DONTNEED), "madvise(MADV_DONTNEED)"));
         // Written again, then unmapped.
         TouchWrite(a, pages);
-        double munmap = Time(() => Check(Munmap(a, len), "munmap"));
+        var munmap = ThreadCpuTime.Time(() => Check(Munmap(a, len), "munmap"));
 
         // Read faults map the zero page.
         nint b = Map(len);
-        double read = Time(() => TouchRead(b, pages));
+        var read = ThreadCpuTime.Time(() => TouchRead(b, pages));
         Check(Munmap(b, len), "munmap");
-        return new Run(write, read, dontneed, munmap, pages);
+        return new Run(write.Wall, read.Wall, dontneed.Wall, munmap.Wall, pages, write.Cpu, read.Cpu, dontneed.Cpu, munmap.Cpu);
     }
 
     private static nint Map(nuint len)
@@ -83,12 +84,5 @@ public static class HostKernel
     {
         if (ret != 0)
             throw new InvalidOperationException($"{call} failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    private static double Time(Action a)
-    {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        a();
-        return System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
     }
 }

@@ -16,8 +16,9 @@ public static class ModelBench
     public const long WorkloadBytes = 1L << 30;
     private const long PageSize = 4096;
 
-    /// <summary>The four timings of one run, in seconds, over <see cref="WorkloadBytes"/>.</summary>
-    public readonly record struct AnonRun(double WriteFaults, double ReadFaults, double DontNeed, double Munmap, long Pages);
+    /// <summary>The four timings of one run, in wall seconds, over <see cref="WorkloadBytes"/>, and the same in CPU seconds of this thread.</summary>
+    public readonly record struct AnonRun(double WriteFaults, double ReadFaults, double DontNeed, double Munmap, long Pages,
+        double WriteFaultsCpu, double ReadFaultsCpu, double DontNeedCpu, double MunmapCpu);
 
     public static AnonRun MeasureAnon()
     {
@@ -26,29 +27,29 @@ public static class ModelBench
         long pages = WorkloadBytes / PageSize;
 
         ulong a = p.Mmap(WorkloadBytes);
-        double write = Time(() => p.Touch(a, WorkloadBytes, Access.Write));
-        double dontneed = Time(() => p.Madvise(a, WorkloadBytes, Advice.DontNeed));
+        var write = ThreadCpuTime.Time(() => p.Touch(a, WorkloadBytes, Access.Write));
+        var dontneed = ThreadCpuTime.Time(() => p.Madvise(a, WorkloadBytes, Advice.DontNeed));
         p.Touch(a, WorkloadBytes, Access.Write);
-        double munmap = Time(() => p.Munmap(a, WorkloadBytes));
+        var munmap = ThreadCpuTime.Time(() => p.Munmap(a, WorkloadBytes));
 
         ulong b = p.Mmap(WorkloadBytes);
-        double read = Time(() => p.Touch(b, WorkloadBytes, Access.Read));
-        return new AnonRun(write, read, dontneed, munmap, pages);
+        var read = ThreadCpuTime.Time(() => p.Touch(b, WorkloadBytes, Access.Read));
+        return new AnonRun(write.Wall, read.Wall, dontneed.Wall, munmap.Wall, pages, write.Cpu, read.Cpu, dontneed.Cpu, munmap.Cpu);
     }
 
     /// <summary>
     /// set_memory_ro then set_memory_rw on one page in each of <paramref name="pages"/> 2 MiB
     /// ranges of the direct map above the first GiB: the first call splits the large page
     /// (1G to 2M once per GiB, 2M to 4K each time) and the second restores the attributes.
-    /// Returns calls per second.
+    /// Returns calls per wall second and per CPU second of this thread.
     /// </summary>
-    public static double MeasureSetMemory(int pages = 1024)
+    public static (double PerWall, double PerCpu) MeasureSetMemory(int pages = 1024)
     {
         var k = new Kernel(new BootOptions(MemoryBytes: 4L << 30));
         long first = (1L << 30) / PageSize;
         long stride = (2L << 20) / PageSize;
         var addrs = Enumerable.Range(0, pages).Select(i => k.DirectMapAddress(first + i * stride)).ToArray();
-        double s = Time(() =>
+        var (wall, cpu) = ThreadCpuTime.Time(() =>
         {
             foreach (var va in addrs)
             {
@@ -56,7 +57,7 @@ public static class ModelBench
                 k.SetMemory.ReadWrite(va, 1);
             }
         });
-        return 2.0 * pages / s;
+        return (2.0 * pages / wall, 2.0 * pages / cpu);
     }
 
     /// <summary>Milliseconds to boot a machine of <paramref name="bytes"/> (default options otherwise).</summary>
@@ -94,12 +95,5 @@ public static class ModelBench
         long after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(k);
         return (after - before) / (WorkloadBytes / (double)(1L << 30));
-    }
-
-    private static double Time(Action a)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        a();
-        return Stopwatch.GetElapsedTime(t0).TotalSeconds;
     }
 }

@@ -17,7 +17,7 @@ public static class ScaleBench
     public const string ScenarioPath = "Bench/Scenarios/pte-refcount-production.csx";
 
     /// <summary>The case's seconds, the host's peak resident memory in GiB, and the values the script recorded.</summary>
-    public readonly record struct Result(double Seconds, double PeakGib, IReadOnlyList<string> Recorded);
+    public readonly record struct Result(double Seconds, double CpuSeconds, double PeakGib, IReadOnlyList<string> Recorded);
 
     public static Result Run(RepoLayout repo)
     {
@@ -42,9 +42,12 @@ public static class ScaleBench
                 peak = Math.Max(peak, Environment.WorkingSet);
         }) { IsBackground = true, Name = "kmm bench memory sampler" };
         sampler.Start();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         long t0 = Stopwatch.GetTimestamp();
         var r = matrix.RunOne(compiled.Scenario!, combination);
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        // The process's CPU time (user + system, the collector's threads too): the case's cost on a busy machine.
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         done.Set();
         sampler.Join();
         peak = Math.Max(peak, Environment.WorkingSet);
@@ -52,6 +55,6 @@ public static class ScaleBench
         if (r.Status != CombinationStatus.Completed)
             throw new InvalidOperationException($"{ScenarioPath} did not complete: {r.Failure?.Message}");
         var recorded = r.State!.Split('\n').Where(l => l.Contains(" = ", StringComparison.Ordinal)).ToList();
-        return new Result(seconds, peak / (double)(1L << 30), recorded);
+        return new Result(seconds, cpuSeconds, peak / (double)(1L << 30), recorded);
     }
 }
