@@ -55,6 +55,8 @@ internal sealed unsafe class HostSession : IDisposable
         _lineages.Add(lineage);
         var (cmdRd, cmdWr, resRd, resWr) = lineage.Root;
         var fork = (delegate* unmanaged<long, long, long, long, long>)_code;
+        // Read on the thread that forks: the agent inherits this thread's rseq registration.
+        var rseq = HostRseq.OfThisThread();
         long pid = fork(cmdRd, resWr, cmdWr, resRd);
         if (pid <= 0)
             throw new OracleHostException($"fork failed (errno {-pid})");
@@ -63,6 +65,7 @@ internal sealed unsafe class HostSession : IDisposable
         Track(agent);
 
         agent.Nop();
+        UnregisterRseq(agent, rseq);
         Expect(agent.Syscall(SYS_munmap, (long)Window.HostBase, (long)AddressWindow.PgdirSize), "munmap of the window's reservation");
         Expect(agent.Syscall(SYS_prctl, PR_SET_THP_DISABLE, 1), "prctl(PR_SET_THP_DISABLE)");
         ulong start = Window.ToHost(modelStackStart);
@@ -77,6 +80,21 @@ internal sealed unsafe class HostSession : IDisposable
     }
 
     internal void Track(HostAgent agent) => _agents.Add(agent);
+
+    // The agent and every agent it forks run without rseq, so no cpu_id update is a fault in their figures.
+    private static void UnregisterRseq(HostAgent agent, (long Address, long[] Lengths)? rseq)
+    {
+        if (rseq is not { } r)
+            return;
+        long last = 0;
+        foreach (long len in r.Lengths)
+        {
+            last = agent.Syscall(HostRseq.SYS_rseq, r.Address, len, HostRseq.FlagUnregister, HostRseq.Sig);
+            if (last == 0)
+                return;
+        }
+        throw new OracleHostException($"rseq unregister in agent {agent.Pid} failed (errno {-last}): its minor faults would include the kernel's rseq updates");
+    }
 
     /// <summary>The agent's figures, read until two readings in a row agree.</summary>
     public HostReading Read(HostAgent agent)

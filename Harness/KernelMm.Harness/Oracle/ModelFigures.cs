@@ -16,6 +16,6 @@ internal static class ModelFigures
             present += pr;
             zero += z;
         }
-        return new Figures(status, MinFlt: null, vmas, present, zero);
+        return new Figures(status, p.MinFlt, vmas, present, zero);
     }
 }

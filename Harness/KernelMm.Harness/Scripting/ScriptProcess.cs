@@ -44,21 +44,28 @@ public sealed class ScriptProcess
     public Addr Mremap(ulong addr, long oldLength, long newLength, MremapFlags flags = MremapFlags.None, ulong? newAddr = null)
     {
         Op("mremap");
-        return Model.Mremap(addr, oldLength, newLength, flags, newAddr);
+        var call = new ReplayCall(ReplayKind.Mremap, Pid,
+            $"{Pid}: Mremap(0x{addr:x}, {oldLength}, {newLength}{(flags != MremapFlags.None ? $", {flags}" : "")}{(newAddr is { } n ? $", newAddr: 0x{n:x}" : "")})")
+        {
+            Addr = addr, Length = oldLength, Arg = (long)flags, Arg2 = newLength, Arg3 = newAddr ?? 0,
+        };
+        return (ulong)Traced(call, () => (long)Model.Mremap(addr, oldLength, newLength, flags, newAddr));
     }
 
     /// <summary>mlock: VM_LOCKED (VmLck) and the range faulted in.</summary>
     public void Mlock(ulong addr, long length)
     {
         Op("mlock");
-        Model.Mlock(addr, length);
+        Traced(new ReplayCall(ReplayKind.Mlock, Pid, $"{Pid}: Mlock(0x{addr:x}, {length})") { Addr = addr, Length = length },
+            () => { Model.Mlock(addr, length); return 0; });
     }
 
     /// <summary>munlock: VM_LOCKED cleared.</summary>
     public void Munlock(ulong addr, long length)
     {
         Op("munlock");
-        Model.Munlock(addr, length);
+        Traced(new ReplayCall(ReplayKind.Munlock, Pid, $"{Pid}: Munlock(0x{addr:x}, {length})") { Addr = addr, Length = length },
+            () => { Model.Munlock(addr, length); return 0; });
     }
 
     /// <summary>/proc/PID/maps: the VMAs in address order, each with its maps line.</summary>

@@ -54,6 +54,37 @@ public sealed class HostSessionTests
     }
 
     [Test]
+    public void Agents_run_without_rseq_so_the_kernel_writes_nothing_into_their_pages()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Ignore("needs Linux");
+        if (HostRseq.OfThisThread() is not { } rseq)
+        {
+            Assert.Ignore("this libc registers no rseq area");
+            return;
+        }
+        using var s = new HostSession();
+        var a = s.Spawn(MmStruct.STACK_TOP - Process.InitialStackSize, MmStruct.STACK_TOP);
+        var child = a.Fork();
+        // A second unregister finds nothing registered: -EINVAL (kernel/rseq.c), in the agent and in its fork.
+        foreach (var agent in new[] { a, child })
+            foreach (long len in rseq.Lengths)
+                Assert.That(agent.Syscall(HostRseq.SYS_rseq, rseq.Address, len, HostRseq.FlagUnregister, HostRseq.Sig),
+                    Is.EqualTo(-22), $"agent {agent.Pid}, rseq_len {len}");
+        // With nothing registered, a fork's only fault in the parent is its own command buffer's copy, every time.
+        var deltas = new List<long>();
+        for (int i = 0; i < 20; i++)
+        {
+            long before = s.Read(a).MinFlt;
+            var f = a.Fork();
+            deltas.Add(s.Read(a).MinFlt - before);
+            f.Exit();
+        }
+        Assert.That(deltas.Distinct(), Has.Exactly(1).Items, string.Join(",", deltas));
+        child.Exit();
+    }
+
+    [Test]
     public void A_touch_of_the_zero_page_reads_as_zero_pages()
     {
         if (!OperatingSystem.IsLinux())
