@@ -64,7 +64,13 @@ public class KmemUnchargeFreeTests
     {
         var k = patched ? PatchedKernel.Boot(null, new KmemUnchargeFree()) : PatchedKernel.Boot();
         var cg = k.Memcgs.Create("cg");
-        k.Spawn("t", cg).Exit();
+        var t = k.Spawn("t", cg);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cg.Stat["kernel_stack"], Is.EqualTo(16384));
+            Assert.That(KmemUnchargeFree.PageKmem(k, t.StackPfn), Is.EqualTo(patched), "with the patch the stack is PageKmem, so free_pages_prepare uncharges it (free_kmem_pages is gone)");
+        });
+        t.Exit();
         Assert.That(cg.Stat["kernel_stack"], Is.Zero);
         Assert.That(k.Log.Warnings, Is.Empty);
     }
@@ -78,9 +84,12 @@ public class KmemUnchargeFreeTests
         var p = k.Spawn("t", cg);
         ulong a = p.Mmap(64 * MiB, at: 0x700000000000);
         p.Touch(a, 64 * MiB, Access.Write);
+        long table = p.Mm.PteTablesInVmas().First(t => t.Addr == a).PtePfn;
+        Assert.That(KmemUnchargeFree.PageKmem(k, table), Is.EqualTo(patched), "with the patch the table is PageKmem while it lives");
         p.Munmap(a, 64 * MiB);
         Assert.Multiple(() =>
         {
+            Assert.That(k.Log.Warnings, Is.Empty, "free_pages_prepare cleared each freed table's mark before free_pages_check");
             Assert.That(cg.KmemUsage, Is.EqualTo((34 + 3) * 4096 + 8192 + 16384), "34 freed tables stay charged (uncharge_list clears mem_cgroup first; 1/5 does not touch it), plus the 3 live stack tables, the pgd and the stack");
             Assert.That(cg.Stat["pagetables"], Is.EqualTo(2 * 4096), "the destructors ran: only the stack's PMD and PTE tables are counted");
         });

@@ -108,10 +108,11 @@ public class PtReclaimTests
     [Test]
     public void AReclaimedTableFaultsBackInAndExitFreesEverything()
     {
-        var (k, _, p) = Boot();
+        var (k, patch, p) = Boot();
         p.Mmap(2 * MiB, at: At);
         p.Touch(At, 2 * MiB, Access.Write);
         p.Madvise(At, 2 * MiB, Advice.DontNeed);
+        Assert.That((TablesIn(p, At, 2 * MiB), patch.For(k).Reclaimed), Is.EqualTo((0, 1L)), "the table was reclaimed, so the touch below faults a new one in");
         p.Touch(At, 2 * MiB, Access.Write);
         Assert.That(TablesIn(p, At, 2 * MiB), Is.EqualTo(1));
         p.Exit();

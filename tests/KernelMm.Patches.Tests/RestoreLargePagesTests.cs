@@ -170,11 +170,19 @@ public class RestoreLargePagesTests
     [Test]
     public void TablesAreFreedOnlyAfterTheFlush()
     {
-        var (k, _) = Boot();
+        var (k, patch) = Boot();
         k.SetMemory.ReadOnly(G1, 1);
         k.Access(0, G1 + 4096, AccessKind.Read);
+        Assert.That(k.Tlbs.Cpus[0].Lookup(G1 + 4096), Is.Not.Null, "CPU 0 caches a translation through the PTE table");
+        long tables = k.Tables.Count;
         k.SetMemory.ReadWrite(G1, 1);
-        Assert.That(k.Log.Warnings, Is.Empty);
+        Assert.Multiple(() =>
+        {
+            Assert.That(tables - k.Tables.Count, Is.EqualTo(2), "the collapse ran and freed the PTE and PMD tables");
+            Assert.That(patch.For(k).Restored1G, Is.EqualTo(1));
+            Assert.That(k.Tlbs.Cpus[0].Lookup(G1 + 4096), Is.Null, "flushed before they were freed");
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
     }
 
     [Test]
