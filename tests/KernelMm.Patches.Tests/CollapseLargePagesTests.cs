@@ -1,7 +1,9 @@
 using KernelMm.Model;
 using KernelMm.Model.Boot;
 using KernelMm.Model.Paging;
+using KernelMm.Model.Diagnostics;
 using KernelMm.Model.Stats;
+using KernelMm.Model.Tlb;
 using static KernelMm.Model.Paging.PageBits;
 
 namespace KernelMm.Patches.Tests;
@@ -132,6 +134,90 @@ public class CollapseLargePagesTests
         k.SetMemory.Exec(G1, 512);                               // ROX already, one call at a time
         k.SetMemory.ReadOnlyExec(G1, 512);
         Assert.That((k.lookup_address(G1).Level, patch.For(k).Collapsed2M), Is.EqualTo((PageLevel.PG_LEVEL_4K, 0L)));
+    }
+
+    [Test]
+    public void OnePageLeftWritableKeepsThe2MSplit()
+    {
+        var (k, patch) = Boot();
+        Fragment(k, G1);
+        k.SetMemory.ReadOnlyExec(G1 + 4096, 511);               // all but the first page
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "pte_flags differ from the first entry");
+            Assert.That(patch.For(k).Collapsed2M, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void TheStepAfterTheRequestsEndIsNotCollapsed()
+    {
+        var (k, patch) = Boot();
+        ulong next = G1 + (2UL << 20);
+        Fragment(k, G1);
+        Fragment(k, next);
+        k.SetMemory.ReadOnly(next, 512);
+        k.SetMemory.Exec(next, 512);                             // ROX and collapsible, but not by these calls
+        k.SetMemory.ReadOnlyExec(G1, 512);                       // ends exactly where the next 2M starts
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+            Assert.That(k.lookup_address(next).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+            Assert.That(patch.For(k).Collapsed2M, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void ARoxThatCollapsesNothingFlushesOnlyItsOwnPages()
+    {
+        var (k, patch) = Boot();
+        ulong far = G1 + (256UL << 20);
+        Fragment(k, G1);
+        k.Access(0, far, AccessKind.Read);
+        k.SetMemory.ReadOnlyExec(G1 + 4096, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(patch.For(k).Collapsed2M, Is.Zero);
+            Assert.That(k.Tlbs.Cpus[0].Lookup(far), Is.Not.Null, "one INVLPG, no flush_tlb_all");
+        });
+    }
+
+    /// <summary>
+    /// The last page of a 2M made ROX by a one-page request: cpa_flush invalidates only that
+    /// page, so CPU 0 still caches another page of the 2M through the PTE table the collapse
+    /// frees; the collapse's own flush_tlb_all must come first.
+    /// </summary>
+    private static (Kernel K, CollapseLargePages P, ulong Cached) CollapseByOnePage(FaultInjection faults)
+    {
+        var (k, patch) = Boot();
+        Fragment(k, G1);
+        k.SetMemory.ReadOnly(G1, 512);
+        k.SetMemory.Exec(G1 + 4096, 511);                        // all ROX but the first page
+        ulong cached = G1 + 8192;
+        k.Access(0, cached, AccessKind.Read);
+        k.Faults = faults;
+        k.SetMemory.ReadOnlyExec(G1, 1);
+        return (k, patch, cached);
+    }
+
+    [Test]
+    public void TablesAreFreedOnlyAfterTheCollapsesFlush()
+    {
+        var (k, patch, cached) = CollapseByOnePage(FaultInjection.None);
+        Assert.Multiple(() =>
+        {
+            Assert.That(patch.For(k).Collapsed2M, Is.EqualTo(1));
+            Assert.That(k.Tlbs.Cpus[0].Lookup(cached), Is.Null);
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void ACollapseWithoutItsFlushIsCaught()
+    {
+        var (k, _, _) = CollapseByOnePage(FaultInjection.SkipTlbFlush);
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.StartsWith("cpa_collapse_large_pages: table pfn:")
+            .And.Some.Contains("still caches 0xffff888040002000"));
     }
 
     [Test]

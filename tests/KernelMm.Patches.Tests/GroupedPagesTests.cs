@@ -131,6 +131,7 @@ public class GroupedPagesTests
             Assert.That(patch.For(k).LostToShrinker, Is.EqualTo(cached));
             Assert.That(k.VmStat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(free), "nothing came back to the buddy allocator");
             Assert.That(k.Log.Warnings.Single().Message, Does.Contain("list_entry(head)"));
+            Assert.That(k.Log.Warnings.Single().Kind, Is.EqualTo("grouped-pages"), "the snapshot's warning line starts with it");
             Assert.That(k.RunChecks().Count(w => w.Kind == "leak"), Is.GreaterThan(0));
         });
     }

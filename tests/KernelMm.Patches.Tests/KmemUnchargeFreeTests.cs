@@ -37,6 +37,7 @@ public class KmemUnchargeFreeTests
         {
             Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE));
             Assert.That(k.Log.Warnings.Single().Message, Does.StartWith("VM_BUG_ON_PAGE(atomic_read(&page->_mapcount) != -1)"));
+            Assert.That(k.Log.Warnings.Single().Kind, Is.EqualTo("kmem"), "the snapshot's warning line starts with it");
         });
     }
 

@@ -82,6 +82,23 @@ public class KmemcgPageAllocTests
     }
 
     [Test]
+    public void SetPageKmemcgRequiresMinusOne()
+    {
+        var k = PatchedKernel.Boot(null, new KmemcgPageAlloc());
+        var cg = k.Memcgs.Create("cg");
+        // A page that already carries another _mapcount type (a balloon page, say) cannot be marked.
+        long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        k.Frames[pfn].MapCount = MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE;
+        k.Memcgs.ChargeKmem(pfn, 0, cg);
+        k.Memcgs.AfterKmemCharge!(pfn, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE));
+            Assert.That(k.Log.Warnings.Select(w => (w.Kind, w.Message)), Is.EqualTo(new[] { ("kmemcg", $"VM_BUG_ON_PAGE(atomic_read(&page->_mapcount) != -1): pfn:{pfn:x5} mapcount {MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE}") }));
+        });
+    }
+
+    [Test]
     public void AnOrdinaryPageInTheSameBatchIsStillUnchargedAsAnonymous()
     {
         var (k, cg, p) = Boot(new KmemcgPageAlloc());

@@ -20,7 +20,8 @@ public class RestoreLargePagesTests
 
     private static (Kernel K, RestoreLargePages P) Boot(bool gbpages = true, bool freeBeforeFlush = false)
     {
-        var patch = new RestoreLargePages(freeBeforeFlush);
+        // The series' own constructor unless the test breaks the patch on purpose.
+        var patch = freeBeforeFlush ? new RestoreLargePages(freeBeforeFlush: true) : new RestoreLargePages();
         return (PatchedKernel.Boot(new BootOptions(GbPages: gbpages), patch), patch);
     }
 
@@ -192,6 +193,143 @@ public class RestoreLargePagesTests
         k.SetMemory.ReadOnly(G1, 1);
         k.Access(0, G1 + 4096, AccessKind.Read);
         k.SetMemory.ReadWrite(G1, 1);
-        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("is freed while CPU 0 still caches 0xffff888040001000"));
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.Contains("is freed while CPU 0 still caches 0xffff888040001000")
+            .And.Some.StartsWith("restore_large_pages (freed before the flush): "), "the report names where the table was freed");
+    }
+
+    [Test]
+    public void AChangeToAWholeGigabyteKeepsItsLeafAndTheScanLeavesItAlone()
+    {
+        var (k, patch) = Boot();
+        k.SetMemory.ReadOnly(G1, 512 * 512);
+        var e = k.lookup_address(G1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Level, Is.EqualTo(PageLevel.PG_LEVEL_1G), "changed in place");
+            Assert.That(k.Tables[e.TablePfn][e.Index] & _PAGE_RW, Is.Zero);
+            Assert.That(patch.For(k).PteTablesScanned + patch.For(k).Restored2M + patch.For(k).Restored1G, Is.Zero, "a 1G leaf has no table to scan");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public void OneReadOnly2MKeepsTheGigabyteSplit()
+    {
+        var (k, patch) = Boot();
+        k.SetMemory.ReadOnly(G1 + (2UL << 20), 512);     // the second 2M leaf changes in place
+        k.SetMemory.ReadOnly(G1, 1);
+        k.SetMemory.ReadWrite(G1, 1);                    // the first 2M is whole again
+        Assert.Multiple(() =>
+        {
+            Assert.That((patch.For(k).Restored2M, patch.For(k).Restored1G), Is.EqualTo((1L, 0L)));
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+            Assert.That(k.lookup_address(G1 + (2UL << 20)).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M), "the read-only 2M differs in pmd_flags");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public void EachRestoreFreesOnlyTheTablesItCollapsed()
+    {
+        var (k, patch) = Boot();
+        for (int round = 1; round <= 2; round++)
+        {
+            k.SetMemory.ReadOnly(G1, 1);
+            long tables = k.Tables.Count;
+            k.SetMemory.ReadWrite(G1, 1);
+            Assert.That(tables - k.Tables.Count, Is.EqualTo(2), $"round {round}: the PTE and the PMD table");
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(patch.For(k).Restored1G, Is.EqualTo(2));
+            Assert.That(k.Log.Warnings, Is.Empty, "the first round's tables are not freed again");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public void ARequestThatRestoresNothingFlushesOnlyItsOwnPages()
+    {
+        var (k, patch) = Boot();
+        ulong far = G1 + (256UL << 20);
+        k.SetMemory.ReadOnly(G1, 2);
+        k.Access(0, far, AccessKind.Read);
+        k.SetMemory.ReadWrite(G1, 1);                    // G1 + 4K stays read-only: nothing to restore
+        Assert.Multiple(() =>
+        {
+            Assert.That(patch.For(k).Restored2M, Is.Zero);
+            Assert.That(k.Tlbs.Cpus[0].Lookup(far), Is.Not.Null, "one INVLPG, not flush_tlb_all");
+        });
+    }
+
+    /// <summary>
+    /// The second gigabyte is left split but uniform (a request straddling into it is never
+    /// scanned there); what a later request scans depends on its end, stepping PUD_SIZE.
+    /// </summary>
+    private static ulong SplitTheNextGigabyteUniformly(Kernel k)
+    {
+        ulong g2 = G1 + (1UL << 30);
+        k.SetMemory.ReadOnly(g2 - 4096, 2);
+        k.SetMemory.ReadWrite(g2 - 4096, 2);
+        Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+        k.SetMemory.ReadOnly(G1, 1);
+        return g2;
+    }
+
+    [Test]
+    public void ARequestEndingAtAGigabyteBoundaryDoesNotScanTheNext()
+    {
+        var (k, _) = Boot();
+        ulong g2 = SplitTheNextGigabyteUniformly(k);
+        k.SetMemory.ReadWrite(G1, 512 * 512);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+        });
+    }
+
+    [Test]
+    public void ARequestLongerThanAGigabyteScansEachRegionItStepsInto()
+    {
+        var (k, patch) = Boot();
+        ulong g2 = SplitTheNextGigabyteUniformly(k);
+        k.SetMemory.ReadWrite(G1, 512 * 512 + 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(patch.For(k).Restored1G, Is.EqualTo(3), "the straddling request's G1, then G1 and G2");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public void APagesArrayRequestScansTheRegionOfEachPage()
+    {
+        var (k, _) = Boot();
+        ulong g2 = G1 + (1UL << 30);
+        long[] pfns = [(long)((G1 - KernelLayout.PAGE_OFFSET) >> 12), (long)((g2 - KernelLayout.PAGE_OFFSET) >> 12)];
+        k.SetMemory.ChangePagesArray("change_page_attr_set_clr", pfns, 0, _PAGE_RW);
+        k.SetMemory.ChangePagesArray("change_page_attr_set_clr", pfns, _PAGE_RW, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+        });
+    }
+
+    [Test]
+    public void AnAddressArrayRequestIsScannedAsARangeFromItsFirstAddress()
+    {
+        var (k, _) = Boot();
+        ulong g2 = G1 + (1UL << 30);
+        k.SetMemory.ChangeArray("change_page_attr_set_clr", [G1, g2], 0, _PAGE_RW);
+        k.SetMemory.ChangeArray("change_page_attr_set_clr", [G1, g2], _PAGE_RW, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(G1).Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
+            Assert.That(k.lookup_address(g2).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), "two pages from G1: the second address's region is never scanned");
+        });
     }
 }

@@ -98,6 +98,7 @@ public class SeriesTests
 
     [TestCase("pte-refcount")]
     [TestCase("a_b.9")]
+    [TestCase("zswap-z")]
     public void AGoodIdIsKept(string id) => Assert.That(PatchId.Validate(id), Is.EqualTo(id));
 
     [Test]
@@ -134,7 +135,7 @@ public class SeriesTests
     [Test]
     public void EveryPostedPatchCarriesItsUpstreamSubject()
     {
-        var titles = Series.Posted.Patches.ToDictionary(p => p.Id, p => p.Title);
+        var titles = Fresh(Series.Posted).ToDictionary(p => p.Id, p => p.Title);
         Assert.Multiple(() =>
         {
             Assert.That(titles["kaiser-nr-overhead"], Is.EqualTo("kaiser: vmstat show NR_KAISERTABLE as nr_overhead"));
@@ -142,7 +143,7 @@ public class SeriesTests
             Assert.That(titles["kmem-uncharge-free"], Is.EqualTo("mm: uncharge kmem pages from generic free_page path"));
             Assert.That(titles["restore-large-pages"], Is.EqualTo("x86/mm/pat: Restore large pages after fragmentation"));
             Assert.That(titles["pte-refcount"], Is.EqualTo("mm: introduce pte_refcount for user PTE page table page"));
-            foreach (var p in Series.Posted.Patches)
+            foreach (var p in Fresh(Series.Posted))
             {
                 Assert.That(p.Posted, Does.Contain("20"), $"{p.Id}: where and when it was posted");
                 Assert.That(p.Changes, Is.Not.Empty, $"{p.Id}: what it changes");
@@ -150,4 +151,43 @@ public class SeriesTests
             }
         });
     }
+
+    /// <summary>Each upstream patch names the release, the commit and the posting it descends from.</summary>
+    [Test]
+    public void EveryUpstreamPatchNamesItsReleaseCommitAndPosting()
+    {
+        var landed = Fresh(Series.Landed).Cast<Descendant>().ToDictionary(p => p.Id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(landed["kmemcg-page-alloc"].Title, Is.EqualTo("mm: charge/uncharge kmemcg from generic page allocator paths"));
+            Assert.That(landed["pt-reclaim"].Title, Is.EqualTo("mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED)"));
+            Assert.That(landed["collapse-large-pages"].Title, Is.EqualTo("x86/mm/pat: restore large ROX pages after fragmentation"));
+            Assert.That(landed.Values.Select(d => (d.Id, d.Of)), Is.EqualTo(new[]
+            {
+                ("kmemcg-page-alloc", "kmem-uncharge-free"), ("pt-reclaim", "pte-refcount"), ("collapse-large-pages", "restore-large-pages"),
+            }));
+            foreach (var d in landed.Values)
+            {
+                Assert.That(d.Merged, Does.Match(@"^v\d+\.\d+$"), $"{d.Id}: the release");
+                Assert.That(d.Commit, Does.Match("^[0-9a-f]{12}( |$)"), $"{d.Id}: the commit");
+                Assert.That(d.Posted, Is.EqualTo($"merged in {d.Merged}, commit {d.Commit}"));
+                Assert.That(d.Changes, Is.Not.Empty, $"{d.Id}: what it changes");
+            }
+        });
+    }
+
+    [Test]
+    public void AListWithAnIdOfNoSeriesOrSpacesIsResolvedAsTheCliWritesIt()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Series.Owning("pte-refcount,typo"), Is.Null, "the typo is reported by the series that parses it");
+            Assert.That(Series.Owning("kaiser-nr-overhead"), Is.SameAs(Series.Posted), "the first patch of its series");
+            Assert.That(Series.Owning("pte-refcount, grouped-pages"), Is.SameAs(Series.Posted));
+            Assert.That(Series.Landed.ElsewhereHas("kaiser-nr-overhead"), Is.SameAs(Series.Posted));
+        });
+    }
+
+    // New objects, as each patch type constructs itself: Series.Posted and Series.Landed are built once per process.
+    private static IEnumerable<IPatch> Fresh(Series s) => s.Patches.Select(p => (IPatch)Activator.CreateInstance(p.GetType())!).ToList();
 }
