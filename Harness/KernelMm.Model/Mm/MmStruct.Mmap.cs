@@ -311,56 +311,106 @@ public sealed partial class MmStruct
     }
 
     /// <summary>
-    /// mprotect: split the VMAs at the ends, set the new flags, rewrite every present entry
-    /// with the new protection (pte_modify keeps pfn, A, D and SPECIAL), flush, and merge
-    /// VMAs that became alike. ENOMEM when the range has a hole.
+    /// do_mprotect_pkey (mm/mprotect.c, 5.x): VMA by VMA from the one holding
+    /// <paramref name="start"/>, each through <see cref="MprotectFixup"/>. ENOMEM when
+    /// <paramref name="start"/> is not mapped (nothing changed) and at the first hole after
+    /// it (the VMAs before the hole keep their new protection: there is no undo); a refused
+    /// commit charge stops it the same way. EINVAL for an unaligned start or PROT_* bits
+    /// arch_validate_prot does not know; EACCES for a protection the VMA's VM_MAY* bits lack.
     /// </summary>
     internal void Mprotect(ulong start, long length, Prot prot)
     {
         if ((start & ~PAGE_MASK) != 0 || length < 0)
             throw new KernelErrnoException("mprotect", Errno.EINVAL, $"0x{start:x}, {length}");
+        // arch_validate_prot (include/linux/mman.h, the generic one x86 uses): PROT_READ,
+        // PROT_WRITE, PROT_EXEC and PROT_SEM only.
+        if (((int)prot & ~(int)(Prot.Read | Prot.Write | Prot.Exec | ProtSem)) != 0)
+            throw new KernelErrnoException("mprotect", Errno.EINVAL, $"unknown PROT_* bits 0x{(int)prot & ~0xf:x}");
         if (length == 0)
             return;
         ulong end = start + PageAlign((ulong)length);
-        if (end > KernelLayout.TASK_SIZE_MAX || end < start)
-            throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"0x{start:x}+{length:x} is outside the user address space");
-        RequireMapped("mprotect", start, end);
+        if (end <= start)
+            throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"0x{start:x}+{length:x} wraps");
+        var vma = FindVma(start);
+        if (vma is null || vma.Start > start)
+            throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"0x{start:x} is not mapped");
+        var vmFlags = VmPageProt.FromProt(prot & (Prot.Read | Prot.Write | Prot.Exec)) & VmAccessFlags;
+        for (ulong nstart = start; ;)
+        {
+            // Each call passes all of r/w/x: what it does not pass is cleared; every other
+            // flag (VM_MAY*, VM_ACCOUNT, VM_LOCKED, VM_NORESERVE, VM_GROWSDOWN) is kept.
+            var newFlags = vmFlags | (vma.Flags & ~VmAccessFlags);
+            // newflags >> 4 puts VM_MAY* in place of VM_*.
+            if (((uint)newFlags & ~((uint)newFlags >> 4) & (uint)VmAccessFlags) != 0)
+                throw new KernelErrnoException("mprotect", Errno.EACCES, $"0x{vma.Start:x}-0x{vma.End:x} may not become {prot}");
+            ulong tmp = Math.Min(vma.End, end);
+            var prev = MprotectFixup(vma, nstart, tmp, newFlags);
+            nstart = Math.Max(tmp, prev.End);
+            if (nstart >= end)
+                return;
+            int next = IndexOf(prev) + 1;
+            if (next == _vmas.Count || _vmas[next].Start != nstart)
+                throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"0x{nstart:x} is not mapped (0x{start:x}-0x{nstart:x} was changed)");
+            vma = _vmas[next];
+        }
+    }
+
+    /// <summary>PROT_SEM (0x8): accepted by mprotect, meaningless on x86.</summary>
+    private const Prot ProtSem = (Prot)0x8;
+
+    private const VmFlags VmAccessFlags = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC;
+
+    /// <summary>
+    /// mprotect_fixup (mm/mprotect.c, 5.x) of [start, end) inside <paramref name="vma"/>:
+    /// nothing when the flags do not change; a private mapping that becomes writable for
+    /// the first time (none of VM_ACCOUNT, VM_WRITE, VM_SHARED, VM_NORESERVE) is charged
+    /// to vm_committed_as through security_vm_enough_memory_mm and gets VM_ACCOUNT (ENOMEM
+    /// if the policy refuses; made read-only again it keeps the charge); then split, the
+    /// new flags, change_protection (flushed only if an entry changed), vma_merge, and a
+    /// VM_LOCKED private mapping made writable is populated (its COW broken at once).
+    /// Returns the VMA now holding the range (the kernel's *pprev).
+    /// </summary>
+    private Vma MprotectFixup(Vma vma, ulong start, ulong end, VmFlags newFlags)
+    {
+        var oldFlags = vma.Flags;
+        if (newFlags == oldFlags)
+            return vma;
+        if ((newFlags & VmFlags.VM_WRITE) != 0
+            && (oldFlags & (VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_NORESERVE)) == 0)
+        {
+            long charged = (long)((end - start) >> PAGE_SHIFT);
+            if (!_k.SecurityVmEnoughMemoryMm(this, charged))
+                throw new KernelErrnoException("mprotect", Errno.ENOMEM, $"making 0x{start:x}-0x{end:x} writable commits {charged << 2} kB, more than the overcommit policy (vm.overcommit_memory={(int)_k.Overcommit.Policy}) allows");
+            newFlags |= VmFlags.VM_ACCOUNT;
+        }
         SplitAt(start);
         SplitAt(end);
-        var newFlags = VmPageProt.FromProt(prot);
-        foreach (var v in _vmas.Where(v => v.Start >= start && v.End <= end).ToList())
-        {
-            // mprotect_fixup keeps the flags that are not protection bits (VM_ACCOUNT, VM_LOCKED...).
-            v.Flags = newFlags | (v.Flags & (VmFlags.VM_STACK | VmFlags.VM_ACCOUNT | VmFlags.VM_NORESERVE | VmFlags.VM_LOCKED));
-            ChangeProtection(v);
-        }
-        _k.FlushTlbMmRange(this, start, end);
-        foreach (var v in _vmas.Where(v => v.Start >= start && v.End <= end).ToList())
-            if (_vmas.Contains(v))
-                TryMerge(v);
+        var piece = FindVma(start)!;
+        piece.Flags = newFlags;
+        if (ChangeProtection(piece))
+            _k.FlushTlbMmRange(this, start, end);
+        TryMerge(piece);
+        if ((oldFlags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_LOCKED)) == VmFlags.VM_LOCKED
+            && (newFlags & VmFlags.VM_WRITE) != 0)
+            MmPopulate(start, end - start);
+        return FindVma(start)!;
     }
 
-    private void RequireMapped(string call, ulong start, ulong end)
-    {
-        for (ulong a = start; a < end;)
-        {
-            var v = FindVma(a);
-            if (v is null || v.Start > a)
-                throw new KernelErrnoException(call, Errno.ENOMEM, $"0x{a:x} is not mapped");
-            a = v.End;
-        }
-    }
-
-    /// <summary>change_pte_range: pte_modify of every present entry of a VMA.</summary>
-    private void ChangeProtection(Vma v)
+    /// <summary>change_pte_range: pte_modify of every present entry of a VMA; whether any changed (change_protection_range flushes only then).</summary>
+    private bool ChangeProtection(Vma v)
     {
         ulong newProt = v.PageProt;
+        bool changed = false;
         foreach (var (_, slot, pte) in PresentPtes(v.Start, v.End))
         {
             ulong modified = (pte & _PAGE_CHG_MASK) | (newProt & ~_PAGE_CHG_MASK);
             if (modified != pte)
+            {
                 SetPte(slot, modified);
+                changed = true;
+            }
         }
+        return changed;
     }
 
     /// <summary>
