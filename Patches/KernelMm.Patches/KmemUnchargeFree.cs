@@ -6,8 +6,9 @@ namespace KernelMm.Patches;
 /// <summary>
 /// Patch 3: "mm: uncharge kmem pages from generic free_page path" (Vladimir Davydov,
 /// [PATCH 1/5] of "memcg: charge page tables (x86) and pipe buffers", 2015-09-26), as
-/// posted: alloc_kmem_pages marks the page PageKmem by setting _mapcount to
-/// PAGE_KMEM_MAPCOUNT_VALUE (-512, only from -1); free_pages_prepare uncharges a PageKmem
+/// posted: alloc_kmem_pages marks every page it returns PageKmem, charged to a cgroup or not
+/// (`if (page) __SetPageKmem(page)` after memcg_kmem_commit_charge), by setting _mapcount
+/// to PAGE_KMEM_MAPCOUNT_VALUE (-512, only from -1); free_pages_prepare uncharges a PageKmem
 /// page and clears the mark before free_pages_check; __page_cache_release skips the
 /// ordinary uncharge of kmem pages; free_kmem_pages is gone (free_pages instead).
 /// What 1/5 does not change: release_pages' uncharge_list (that is 3/5 of the series), which
@@ -25,7 +26,7 @@ public sealed class KmemUnchargeFree() : Patch(
     public override void Apply(Kernel k)
     {
         k.Memcgs.FreeKmemPagesUncharges = false;
-        k.Memcgs.AfterKmemCharge += (pfn, order) => SetPageKmem(k, pfn);
+        k.Memcgs.AfterAllocKmemPages += (pfn, order) => SetPageKmem(k, pfn);
         var previous = k.Buddy.FreePagesPrepareHook;
         k.Buddy.FreePagesPrepareHook = (pfn, order) =>
         {

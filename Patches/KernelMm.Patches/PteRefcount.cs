@@ -13,7 +13,8 @@ namespace KernelMm.Patches;
 /// entries (bits 0-9) and its zero-page entries (bits 10-19), initialised in the table
 /// constructor and kept by track_pte_set/track_pte_clear; writing a pid to
 /// /proc/sys/vm/free_ptes frees that process's PTE tables that are empty or map only the
-/// zero page (pmd_clear, flush_tlb_range, mm_dec_nr_ptes, dtor, __free_page). Nothing
+/// zero page by their counts (pmd_clear, flush_tlb_range, the DEBUG_VM check of every
+/// entry, mm_dec_nr_ptes, dtor, __free_page; ESRCH for a pid with no process). Nothing
 /// frees them automatically: the reclaim hook was a plan, not part of the RFC.
 /// The RFC's skews are kept: a non-zero entry replaced by a zero-page entry does not raise
 /// the zero count, and the zero-pfn test is applied to any entry, swap entries included.
@@ -120,31 +121,53 @@ public sealed class PteRefcount() : Patch(
             return MappedCount(r) == 0 || ZeroCount(r) == PageShifts.PTRS_PER_TABLE;
         }
 
-        /// <summary>The free_ptes sysctl: the process of that pid gives up its empty and zero-page PTE tables. A missing pid does nothing (-ESRCH).</summary>
+        /// <summary>
+        /// free_ptes_sysctl_handler (RFC 7/7, mm/pte_ref.c): proc_dointvec_minmax takes 0 to
+        /// INT_MAX (EINVAL otherwise), a pid with no task, or whose task has no mm, is
+        /// ESRCH; then walk_page_range over the task's VMAs calls kfreeptd_pmd_entry for
+        /// each PMD that maps a PTE table.
+        /// </summary>
         internal void FreePtes(long pid)
         {
-            var p = _k.Processes.FirstOrDefault(x => x.Pid == pid);
-            if (p is null)
-                return;
+            const string call = "write /proc/sys/vm/free_ptes";
+            if (pid is < 0 or > int.MaxValue)
+                throw new KernelErrnoException(call, Errno.EINVAL, $"{pid} is not in 0..INT_MAX");
+            var p = _k.Processes.FirstOrDefault(x => x.Pid == pid)
+                ?? throw new KernelErrnoException(call, Errno.ESRCH, $"no process {pid}");
             // The walk reads each PMD as it goes: freeing the table just visited changes nothing ahead.
             foreach (var (addr, table) in p.Mm.PteTablesInVmas())
             {
                 if (!Qualifies(table))
                     continue;
-                var entries = _k.Tables[table];
-                for (int x = entries.NextUsed(0); x < PageShifts.PTRS_PER_TABLE; x = entries.NextUsed(x + 1))
+                // kfreeptd_pmd_entry trusts the counts: pmd_clear and flush_tlb_range under the
+                // pmd lock; then, unlocked, pte_free_debug (CONFIG_DEBUG_VM) checks the entries
+                // before mm_dec_nr_ptes, the dtor and __free_page.
+                p.Mm.ClearPteTable(addr);
+                if (PteFreeDebug(table) is { } bad)
                 {
-                    ulong e = entries[x];
-                    if (!pte_none(e) && !IsZeroPfn(e))
-                    {
-                        _k.Log.Warn("pte-refcount", $"WARNING: free_ptes: table pfn:{table:x5} of {p} at 0x{addr:x} qualified but maps pfn {pte_pfn(e):x}");
-                        goto next;
-                    }
+                    // BUG_ON(!(pte_none(pte) || is_zero_pfn(pte_pfn(pte)))): the oops kills the
+                    // writer mid-walk, holding the mmap lock; the table, already unlinked, is
+                    // never freed nor uncounted, and the pages it maps stay mapped from nowhere.
+                    _k.Log.Warn("pte-refcount", "kernel BUG at mm/pte_ref.c:124!");
+                    _k.Log.Warn("pte-refcount", $"invalid opcode: 0000 [#1] SMP{(_k.Options.Pti ? " PTI" : "")}: free_ptes of {p}: table pfn:{table:x5} at 0x{addr & PageShifts.PMD_MASK:x} maps pfn:{pte_pfn(bad):x5}");
+                    return;
                 }
-                p.Mm.FreePteTableNow(addr);
+                p.Mm.FreeClearedPteTable(table);
                 Freed++;
-            next:;
             }
+        }
+
+        /// <summary>pte_free_debug (CONFIG_DEBUG_VM): the first entry that is neither none nor the zero page, if any.</summary>
+        private ulong? PteFreeDebug(long table)
+        {
+            var entries = _k.Tables[table];
+            for (int x = entries.NextUsed(0); x < PageShifts.PTRS_PER_TABLE; x = entries.NextUsed(x + 1))
+            {
+                ulong e = entries[x];
+                if (!pte_none(e) && !IsZeroPfn(e))
+                    return e;
+            }
+            return null;
         }
 
         /// <summary>Each table's counts equal its entries (beyond the RFC's known skew, reported as such).</summary>

@@ -24,6 +24,32 @@ public class KmemUnchargeFreeTests
     }
 
     [Test]
+    public void AllocKmemPagesMarksAPageNoCgroupWasChargedFor()
+    {
+        // 1/5 sets PageKmem after memcg_kmem_commit_charge for every page it returns: a task in
+        // no cgroup (memcg NULL) gets marked pages too, and its tables and stack are kmem pages.
+        var k = PatchedKernel.Boot(null, new KmemUnchargeFree());
+        long pfn = k.Memcgs.AllocKmemPages(GfpFlags.GFP_KERNEL_ACCOUNT, 0, null, PageOwnerKind.Kernel, 0);
+        var p = k.Spawn("rootcg");
+        ulong a = p.Mmap(2 * MiB, at: 0x600000000000);
+        p.Touch(a, 4096, Access.Write);
+        long pte = p.Mm.PteTablesInVmas().Single(t => t.Addr == a).PtePfn;
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE));
+            Assert.That(k.Frames.Peek(pte).MapCount, Is.EqualTo(MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE), "a PTE table of an uncharged task");
+            Assert.That(k.Frames.Peek(p.Mm.Pgd).MapCount, Is.EqualTo(MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE), "its pgd");
+        });
+        k.Buddy.FreePages(pfn, 0);
+        p.Exit();
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Log.Warnings, Is.Empty, "free_pages_prepare clears every mark before free_pages_check");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    [Test]
     public void SetPageKmemRequiresMinusOne()
     {
         var k = PatchedKernel.Boot(null, new KmemUnchargeFree());
@@ -32,7 +58,7 @@ public class KmemUnchargeFreeTests
         long pfn = k.Buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
         k.Frames[pfn].MapCount = MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE;
         k.Memcgs.ChargeKmem(pfn, 0, cg);
-        k.Memcgs.AfterKmemCharge!(pfn, 0);
+        k.Memcgs.AfterAllocKmemPages!(pfn, 0);
         Assert.Multiple(() =>
         {
             Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(MapcountValues.PAGE_BALLOON_MAPCOUNT_VALUE));

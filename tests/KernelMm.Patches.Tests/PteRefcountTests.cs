@@ -3,6 +3,7 @@ using KernelMm.Model.Boot;
 using KernelMm.Model.Mm;
 using KernelMm.Model.Paging;
 using KernelMm.Model.Stats;
+using static KernelMm.Model.Paging.PageBits;
 
 namespace KernelMm.Patches.Tests;
 
@@ -124,6 +125,52 @@ public class PteRefcountTests
         Assert.That(patch.For(k).Freed, Is.EqualTo(1), "the all-zero-page table was freed");
         Assert.That(k.Log.Warnings, Is.Empty, "flush_tlb_range ran before __free_page");
         Assert.That(k.Tlbs.Cpus[p.Cpu].Lookup(At), Is.Null);
+    }
+
+    [Test]
+    public void APidWithNoProcessIsEsrch()
+    {
+        var (k, _, p) = Boot();
+        var gone = k.Spawn("gone");
+        gone.Exit();
+        Assert.Multiple(() =>
+        {
+            foreach (long pid in new long[] { gone.Pid, 99999 })
+            {
+                var ex = Assert.Throws<KernelErrnoException>(() => k.Sysctl.Write(PteRefcount.Sysctl, pid));
+                Assert.That(ex!.Errno, Is.EqualTo(Errno.ESRCH), $"find_task_by_vpid({pid})");
+            }
+            var negative = Assert.Throws<KernelErrnoException>(() => k.Sysctl.Write(PteRefcount.Sysctl, -1));
+            Assert.That(negative!.Errno, Is.EqualTo(Errno.EINVAL), "proc_dointvec_minmax: extra1 is 0");
+            Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, p.Pid), Is.True);
+        });
+    }
+
+    [Test]
+    public void ATableWhoseCountsLieIsUnlinkedAndTheDebugVmCheckBugs()
+    {
+        var (k, patch, p) = Boot();
+        p.Mmap(4 * MiB, at: At);
+        p.Touch(At, 2 * MiB, Access.Read);                      // an all-zero-page table: it qualifies
+        p.Touch(At + 2 * (ulong)MiB, 4096, Access.Write);       // a table with a real page after it
+        long t = Table(p);
+        long page = pte_pfn(k.Walker.Read(k.Walker.LookupAddress(p.Mm.Pgd, At + 2 * (ulong)MiB)));
+        // An entry written behind track_pte_set's back (a set_pte_at the series did not convert):
+        // the counts still say 512 zero-page entries.
+        var table = k.Tables[t];
+        table[7] = (table[7] & ~PTE_PFN_MASK) | ((ulong)page << 12);
+        long vmpte = p.Status["VmPTE"], nr = k.VmStat[VmStatItem.NR_PAGETABLE];
+        k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.EqualTo("kernel BUG at mm/pte_ref.c:124!"), "pte_free_debug's BUG_ON");
+            Assert.That(p.Mm.PteTablesInVmas().Any(x => x.Addr == At), Is.False, "pmd_clear ran before the check");
+            Assert.That(k.Tlbs.Cpus[p.Cpu].Lookup(At), Is.Null, "and so did flush_tlb_range");
+            Assert.That(patch.For(k).Freed, Is.Zero, "the oops ends the walk before __free_page");
+            Assert.That(p.Status["VmPTE"], Is.EqualTo(vmpte), "mm_dec_nr_ptes never ran");
+            Assert.That(k.VmStat[VmStatItem.NR_PAGETABLE], Is.EqualTo(nr), "nor the dtor");
+            Assert.That(k.Frames.Peek(t).Has(Model.Memory.PageFlags.PG_table), Is.True, "the table page is leaked as a table");
+        });
     }
 
     [Test]

@@ -33,10 +33,17 @@ public sealed class MemcgController(Kernel k)
     public Memcg? ById(int id) => id > 0 && id <= _all.Count ? _all[id - 1] : null;
 
     /// <summary>
-    /// Seam in alloc_kmem_pages, after the charge is committed (kmem-uncharge-free marks the
-    /// page PageKmem here). Nothing in the base kernel.
+    /// Seam after a page was charged to a cgroup's kmem (kmemcg-page-alloc marks it
+    /// PageKmemcg here: the Aug 2016 fix marks only charged pages). Nothing in the base kernel.
     /// </summary>
     public Action<long, int>? AfterKmemCharge { get; set; }
+
+    /// <summary>
+    /// Seam at the end of alloc_kmem_pages, whether or not a cgroup was charged (no cgroup,
+    /// or the root one): kmem-uncharge-free sets PageKmem here, as 1/5 does after
+    /// memcg_kmem_commit_charge for every page it returns. Nothing in the base kernel.
+    /// </summary>
+    public Action<long, int>? AfterAllocKmemPages { get; set; }
 
     /// <summary>
     /// Seam in uncharge_list (release_pages): return true when the page was dealt with
@@ -48,13 +55,25 @@ public sealed class MemcgController(Kernel k)
     public long AllocKmemPages(GfpFlags gfp, int order, Memcg? memcg, PageOwnerKind owner, int ownerId)
     {
         long pfn = k.Buddy.AllocPages(order, gfp, owner, ownerId);
-        if (pfn >= 0 && memcg is not null)
+        if (pfn >= 0)
             CommitKmemCharge(pfn, order, memcg);
         return pfn;
     }
 
-    /// <summary>The end of alloc_kmem_pages: the charge, then the seam (PageKmem with kmem-uncharge-free).</summary>
-    internal void CommitKmemCharge(long pfn, int order, Memcg memcg)
+    /// <summary>
+    /// The end of alloc_kmem_pages (memcg_kmem_commit_charge and what follows it): the
+    /// charge and its seam when there is a cgroup, then the end-of-allocation seam for every
+    /// page (PageKmem with kmem-uncharge-free).
+    /// </summary>
+    internal void CommitKmemCharge(long pfn, int order, Memcg? memcg)
+    {
+        if (memcg is not null)
+            ChargeKmemPages(pfn, order, memcg);
+        AfterAllocKmemPages?.Invoke(pfn, order);
+    }
+
+    /// <summary>A kmem charge outside alloc_kmem_pages (PKS alloc_table charges its tables itself), then its seam.</summary>
+    internal void ChargeKmemPages(long pfn, int order, Memcg memcg)
     {
         ChargeKmem(pfn, order, memcg);
         AfterKmemCharge?.Invoke(pfn, order);

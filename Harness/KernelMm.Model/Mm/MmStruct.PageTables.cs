@@ -274,18 +274,21 @@ public sealed partial class MmStruct
     }
 
     /// <summary>
-    /// Frees the PTE table under the PMD entry of <paramref name="addr"/> at once, as the
-    /// free_ptes RFC does: pmd_clear, flush_tlb_range of the 2M, mm_dec_nr_ptes, the
-    /// destructor, then __free_page (the generic free path, not the batched one).
+    /// Unlinks the PTE table under the PMD entry of <paramref name="addr"/> as the free_ptes
+    /// RFC does before freeing it: pmd_clear and flush_tlb_range of the 2M. The table is
+    /// still counted and still a table until <see cref="FreeClearedPteTable"/>.
     /// </summary>
-    public void FreePteTableNow(ulong addr)
+    public void ClearPteTable(ulong addr)
     {
         var pud = _k.Tables[pte_pfn(_k.Tables[Pgd][pgd_index(addr)])];
         var pmd = _k.Tables[pud_pfn(pud[pud_index(addr)])];
-        int mi = pmd_index(addr);
-        long ptePfn = pmd_pfn(pmd[mi]);
-        pmd[mi] = 0;
+        pmd[pmd_index(addr)] = 0;
         _k.FlushTlbMmRange(this, addr & PMD_MASK, (addr & PMD_MASK) + PMD_SIZE);
+    }
+
+    /// <summary>The rest of the free_ptes RFC's free of an unlinked PTE table: mm_dec_nr_ptes, the destructor, then __free_page (the generic free path, not the batched one).</summary>
+    public void FreeClearedPteTable(long ptePfn)
+    {
         UnlinkUserTable(ptePfn, PageLevel.PG_LEVEL_4K);
         _k.FreeTablePage(ptePfn, "free_ptes");
     }

@@ -58,8 +58,15 @@ public sealed class PageTablePages(Kernel k)
             if (pfn < 0)
                 return -1;
         }
-        if (memcg is not null && (gfp & GfpFlags.__GFP_ACCOUNT) != 0)
-            k.Memcgs.CommitKmemCharge(pfn, 0, memcg);
+        // An accounted table is an alloc_kmem_pages page, charged or not (no cgroup); a PKS
+        // table is alloc_table's, which charges it itself and never calls alloc_kmem_pages.
+        if ((gfp & GfpFlags.__GFP_ACCOUNT) != 0)
+        {
+            if (!Protected)
+                k.Memcgs.CommitKmemCharge(pfn, 0, memcg);
+            else if (memcg is not null)
+                k.Memcgs.ChargeKmemPages(pfn, 0, memcg);
+        }
         if (Protected)
         {
             if (!(IsPreProtected?.Invoke(pfn) ?? false))
