@@ -1,31 +1,42 @@
 namespace KernelMm.Model.Mm;
 
 /// <summary>
-/// struct mmu_gather (mm/mmu_gather.c): pages and page tables unmapped from an mm are
-/// gathered, the TLB is flushed for the gathered range, and only then are they freed,
-/// through release_pages. That order is what keeps freed frames out of every TLB.
+/// struct mmu_gather (mm/memory.c in 2015, mm/mmu_gather.c since 4.19): pages and page
+/// tables unmapped from an mm are gathered, the TLB is flushed for the gathered range, and
+/// only then are they freed, through release_pages. That order is what keeps freed frames
+/// out of every TLB. x86 without RCU table freeing (the 2015 kernel the model's kmemcg is)
+/// frees a table as it frees a page: ___pte_free_tlb, ___pmd_free_tlb and ___pud_free_tlb
+/// (arch/x86/mm/pgtable.c) run the destructor and call tlb_remove_page, so a table joins the
+/// same batch as the pages, in the order the zap and free_pgtables reached them, and
+/// release_pages frees the batch in that order. (release_pages' own list and the per-CPU
+/// page lists it feeds are not modelled: the buddy allocator gets the pages in gather order.)
 /// </summary>
 internal sealed class MmuGather(Kernel k, MmStruct mm)
 {
-    // Gathered pages in blocks of pfns (frames are below 2^31), growing to 16K pfns a
-    // block: a zap of hundreds of GiB gathers hundreds of millions of them.
+    // The batch in gather order, in blocks of pfns (frames are below 2^31; a table is
+    // kept as ~pfn), growing to 16K a block: a zap of hundreds of GiB gathers hundreds of
+    // millions of pages.
     private const int FirstBlockPages = 256, BlockPages = 1 << 14;
     private readonly List<int[]> _pages = [];
     private int _lastBlockUsed;
-    private readonly List<long> _tables = [];
     private ulong _start = ulong.MaxValue, _end;
     private bool _freedTables;
 
     /// <summary>tlb_remove_page: a page whose mapping was zapped.</summary>
     public void RemovePage(long pfn, ulong addr)
     {
+        Add((int)pfn);
+        TrackRange(addr, addr + 4096);
+    }
+
+    private void Add(int entry)
+    {
         if (_pages.Count == 0 || _lastBlockUsed == _pages[^1].Length)
         {
             _pages.Add(new int[_pages.Count == 0 ? FirstBlockPages : Math.Min(BlockPages, _pages[^1].Length * 2)]);
             _lastBlockUsed = 0;
         }
-        _pages[^1][_lastBlockUsed++] = (int)pfn;
-        TrackRange(addr, addr + 4096);
+        _pages[^1][_lastBlockUsed++] = entry;
     }
 
     /// <summary>The range whose translations must go (tlb_flush_pte_range), for a cleared entry with no page to free.</summary>
@@ -35,17 +46,17 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
         _end = Math.Max(_end, end);
     }
 
-    /// <summary>pte_free_tlb / pmd_free_tlb / pud_free_tlb: a table to free after the flush.</summary>
+    /// <summary>pte_free_tlb / pmd_free_tlb / pud_free_tlb: a table to free after the flush, next in the batch (tlb_remove_page).</summary>
     public void RemoveTable(long pfn, ulong addr, ulong size)
     {
-        _tables.Add(pfn);
+        Add(~(int)pfn);
         _freedTables = true;
         TrackRange(addr, addr + size);
     }
 
     /// <summary>
-    /// tlb_finish_mmu: flush, then release_pages on the gathered pages and tables
-    /// (uncharge_list, then the buddy allocator).
+    /// tlb_finish_mmu: flush, then release_pages on the batch, pages and tables in the order
+    /// gathered (uncharge_list, then the buddy allocator).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Finish()
@@ -60,22 +71,26 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
         }
         if (_end > _start)
             k.FlushPoint("tlb_finish_mmu", Tlb.FlushScope.Mm(mm.Pgd));
-        foreach (var pfn in _tables)
-        {
-            k.Tlbs.CheckTableFree(pfn, k.Log, "tlb_finish_mmu");
-            k.Tables.Remove(pfn);
-            k.PageTablePages.Free(pfn, batched: true);
-        }
         for (int b = 0; b < _pages.Count; b++)
         {
             var block = _pages[b];
             int n = b == _pages.Count - 1 ? _lastBlockUsed : block.Length;
             for (int i = 0; i < n; i++)
-                k.ReleasePage(block[i]);
+            {
+                int entry = block[i];
+                if (entry >= 0)
+                {
+                    k.ReleasePage(entry);
+                    continue;
+                }
+                long table = ~entry;
+                k.Tlbs.CheckTableFree(table, k.Log, "tlb_finish_mmu");
+                k.Tables.Remove(table);
+                k.PageTablePages.Free(table, batched: true);
+            }
         }
         _pages.Clear();
         _lastBlockUsed = 0;
-        _tables.Clear();
         _start = ulong.MaxValue;
         _end = 0;
         _freedTables = false;
