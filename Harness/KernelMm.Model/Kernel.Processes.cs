@@ -1,5 +1,6 @@
 using KernelMm.Model.Memory;
 using KernelMm.Model.Mm;
+using KernelMm.Model.Vmscan;
 using static KernelMm.Model.Paging.PageBits;
 using static KernelMm.Model.Paging.PageShifts;
 
@@ -9,7 +10,6 @@ namespace KernelMm.Model;
 public sealed partial class Kernel
 {
     private readonly List<Process> _processes = [];
-    private readonly List<Func<long>> _shrinkers = [];
     /// <summary>
     /// RESERVED_PIDS (kernel/pid.c): where alloc_pid starts again after pid_max wraps, so
     /// that init (pid 1), kthreadd (2) and the boot's kernel threads and daemons keep their
@@ -254,16 +254,21 @@ public sealed partial class Kernel
         PageTablePages.Free(pfn, batched: false);
     }
 
-    /// <summary>register_shrinker: a callback that frees what it can under pressure and returns the pages freed.</summary>
-    public void RegisterShrinker(Func<long> scan) => _shrinkers.Add(scan);
+    /// <summary>shrinker_list: the registered shrinkers, run by shrink_slab.</summary>
+    public ShrinkerList Shrinkers { get; } = new();
 
-    /// <summary>Memory pressure: the shrinkers run, then lazily freed anonymous pages are reclaimed. Returns pages freed.</summary>
+    /// <summary>register_shrinker.</summary>
+    public void RegisterShrinker(Shrinker shrinker) => Shrinkers.register_shrinker(shrinker);
+
+    /// <summary>
+    /// Memory pressure at its hardest: the shrinkers run as drop_slab_node runs them
+    /// (shrink_slab at priority 0, again while a pass frees more than 10), then lazily freed
+    /// anonymous pages are reclaimed. Returns what was freed.
+    /// </summary>
     public long Reclaim()
     {
         CountOperation();
-        long freed = 0;
-        foreach (var s in _shrinkers)
-            freed += s();
+        long freed = Shrinkers.drop_slab_node(0);
         foreach (var p in _processes.ToList())
             freed += p.Mm.ReclaimLazyfree();
         return freed;

@@ -1,6 +1,7 @@
 using KernelMm.Model;
 using KernelMm.Model.Memory;
 using KernelMm.Model.Mm;
+using KernelMm.Model.Vmscan;
 
 namespace KernelMm.Patches;
 
@@ -12,14 +13,16 @@ namespace KernelMm.Patches;
 /// empty cache is refilled with an order-9 (HUGETLB_PAGE_ORDER) block, split, whose 512
 /// pages get the page-table key at once (pre_add_to_cache, so the 2M direct-map entry
 /// stays large), one returned and 511 cached; if no order-9 block can be had, one order-0
-/// page. Freed table pages return to the cache. A shrinker gives cached pages back under
-/// pressure, resetting their key first (pre_shrink_free).
-/// The posted shrinker's dispose loop takes list_entry(head, ...) of the on-stack list head
-/// instead of the cursor, so it "frees" a struct page that is not a page of the cache, once
-/// per isolated page, and the isolated pages are lost: removed from the cache and never
-/// freed or reset (read in the RFC 3/9 text quoted in Mike Rapoport's reply of 2021-05-05, and
-/// unchanged in v2 03/19 of 2021-08-30). The model does that: the frame-conservation check then
-/// reports them as leaks.
+/// page. Freed table pages return to the cache.
+/// The shrinker never gives anything back: init_grouped_page_cache memsets the cache and
+/// never stores its gfp argument (the PKS init passes GFP_KERNEL | PGTABLE_HIGHMEM), so
+/// gpc->gfp stays 0, and grouped_shrink_scan's first test, <c>!(sc->gfp_mask &amp; gpc->gfp)</c>,
+/// returns SHRINK_STOP to every call; do_shrink_slab stops at its first batch. The same 0 is
+/// the gfp of every refill. Behind that test the posted scan isolates sc->nr_to_scan pages
+/// from the head of the list and its dispose loop takes list_entry(head, ...) of the on-stack
+/// list head instead of the cursor, so the isolated pages would be lost, never freed or
+/// reset: unreachable as posted. Read in RFC 3/9 and 7/9 (2021-05-04, lkml, and the 3/9 text
+/// quoted in Mike Rapoport's reply of 2021-05-05); v2 03/19 (2021-08-30) keeps both.
 /// </summary>
 public sealed class GroupedPages() : Patch(
     id: "grouped-pages",
@@ -39,21 +42,33 @@ public sealed class GroupedPages() : Patch(
 
     public override void Apply(Kernel k)
     {
-        var i = new Instance(k);
+        // init_grouped_page_cache(&gpc_pks, GFP_KERNEL | PGTABLE_HIGHMEM, ...): gpc->gfp is left 0.
+        var i = new Instance(k, gfp: GfpFlags.None);
         _instances.Add(k, i);
         if (!k.PageTablePages.Protected)
             return; // no consumer: PKS page tables are off (or disabled by PTI)
         k.PageTablePages.GetPage = i.GetGroupedPage;
         k.PageTablePages.PutPage = i.FreeGroupedPage;
         k.PageTablePages.IsPreProtected = pfn => i.IsProtected(pfn);
-        k.RegisterShrinker(i.GroupedShrink);
+        k.RegisterShrinker(i.Shrinker);
         k.FrameClaimers.Add(i.Claims);
     }
 
-    /// <summary>struct grouped_page_cache of one kernel.</summary>
-    public sealed class Instance(Kernel k)
+    /// <summary>
+    /// struct grouped_page_cache of one kernel. <paramref name="gfp"/> is gpc->gfp as
+    /// init_grouped_page_cache leaves it: 0 as posted; a test may give the cache the gfp its
+    /// caller meant, to reach the scan behind the gfp test.
+    /// </summary>
+    public sealed class Instance(Kernel k, GfpFlags gfp)
     {
         private readonly Kernel _k = k;
+
+        /// <summary>gpc->gfp: the refills' gfp and the shrinker's reclaim-context test.</summary>
+        public GfpFlags Gfp { get; } = gfp;
+
+        /// <summary>gpc->shrinker: NUMA aware, DEFAULT_SEEKS, SHRINK_BATCH.</summary>
+        public Shrinker Shrinker => _shrinker ??= new Shrinker(grouped_shrink_count, grouped_shrink_scan);
+        private Shrinker? _shrinker;
         // list_lru of one node; the end of the list is the most recently used page.
         private readonly List<long> _lru = [];
         private readonly HashSet<long> _blockProtected = [];
@@ -71,7 +86,7 @@ public sealed class GroupedPages() : Patch(
 
         public int Cached => _lru.Count;
 
-        /// <summary>get_grouped_page: the MRU page, else a refill.</summary>
+        /// <summary>get_grouped_page: the MRU page, else a refill (with gpc->gfp: the caller's gfp does not reach it).</summary>
         internal long GetGroupedPage(GfpFlags gfp)
         {
             if (_lru.Count > 0)
@@ -80,16 +95,16 @@ public sealed class GroupedPages() : Patch(
                 _lru.RemoveAt(_lru.Count - 1);
                 return pfn;
             }
-            return ReplenishGroupedPages(gfp);
+            return ReplenishGroupedPages();
         }
 
         /// <summary>__replenish_grouped_pages: an order-9 block split into 512 pages (one returned, 511 cached), or one order-0 page.</summary>
-        private long ReplenishGroupedPages(GfpFlags gfp)
+        private long ReplenishGroupedPages()
         {
-            long block = _k.Buddy.AllocPages(HUGETLB_PAGE_ORDER, gfp, PageOwnerKind.PatchCache);
+            long block = _k.Buddy.AllocPages(HUGETLB_PAGE_ORDER, Gfp, PageOwnerKind.PatchCache);
             if (block < 0)
             {
-                long single = _k.Buddy.AllocPages(0, gfp, PageOwnerKind.PatchCache);
+                long single = _k.Buddy.AllocPages(0, Gfp, PageOwnerKind.PatchCache);
                 if (single < 0)
                     return -1;
                 FallbackRefills++;
@@ -116,22 +131,32 @@ public sealed class GroupedPages() : Patch(
             _lru.Add(pfn);
         }
 
+        /// <summary>grouped_shrink_count: list_lru_shrink_count, or SHRINK_EMPTY.</summary>
+        internal long grouped_shrink_count(ShrinkControl sc) => _lru.Count > 0 ? _lru.Count : Shrinker.SHRINK_EMPTY;
+
         /// <summary>
-        /// grouped_shrink_count and grouped_shrink_scan: every walked page is isolated; the
-        /// dispose loop then works on list_entry(head), not on the isolated pages.
+        /// grouped_shrink_scan: SHRINK_STOP unless sc->gfp_mask &amp; gpc->gfp; else
+        /// list_lru_shrink_walk isolates sc->nr_to_scan pages from the head of the list (the
+        /// least recently freed: list_lru_add adds at the tail), __dispose_pages works on
+        /// list_entry(head), not on them, and sc->nr_scanned grows by what was isolated, on
+        /// top of the nr_to_scan do_shrink_slab put there.
         /// </summary>
-        internal long GroupedShrink()
+        internal long grouped_shrink_scan(ShrinkControl sc)
         {
-            int isolated = _lru.Count;
-            if (isolated == 0)
-                return 0; // SHRINK_EMPTY
-            foreach (var pfn in _lru)
+            if ((sc.GfpMask & Gfp) == 0)
+                return Shrinker.SHRINK_STOP;
+            int isolated = (int)Math.Min(sc.NrToScan, _lru.Count);
+            foreach (var pfn in _lru.Take(isolated))
                 _blockProtected.Remove(pfn);
-            _lru.Clear();
-            LostToShrinker += isolated;
-            _k.Log.Warn("grouped-pages",
-                $"grouped_shrink_scan isolated {isolated} pages; __dispose_pages called pre_shrink_free and __free_pages {isolated} times on list_entry(head), the on-stack list head, not on them");
-            return 0;
+            _lru.RemoveRange(0, isolated);
+            if (isolated > 0)
+            {
+                LostToShrinker += isolated;
+                _k.Log.Warn("grouped-pages",
+                    $"grouped_shrink_scan isolated {isolated} pages; __dispose_pages called pre_shrink_free and __free_pages {isolated} times on list_entry(head), the on-stack list head, not on them");
+            }
+            sc.NrScanned += isolated;
+            return isolated;
         }
     }
 }

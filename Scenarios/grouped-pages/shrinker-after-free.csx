@@ -1,10 +1,11 @@
-// Report: under memory pressure the grouped cache gives back nothing, and leaks.
+// Report: under memory pressure the grouped cache gives back nothing.
 // Page tables of a 1000-region process are freed by munmap: with grouped pages they go
-// back to the cache, still keyed. Reclaim then runs the cache's shrinker. As posted, its
-// dispose loop frees list_entry(head) - the on-stack list head - instead of each isolated
-// page, so the isolated pages are neither freed nor reset: the frame checks report them,
-// and MemFree does not move. The direct-map 2M entries of their blocks stay keyed, so
-// restore-large-pages has nothing to collapse there.
+// back to the cache, still keyed. Reclaim then runs the cache's shrinker, as drop_slab
+// does (priority 0). As posted, init_grouped_page_cache never stores its gfp, so
+// grouped_shrink_scan's `sc->gfp_mask & gpc->gfp` is 0: SHRINK_STOP at the first batch,
+// the cache keeps every page and MemFree does not move. (Its dispose loop, which frees
+// list_entry(head) instead of each isolated page, is never reached.) The direct-map 2M
+// entries of the cache's blocks stay keyed, so restore-large-pages has nothing to collapse there.
 Boot(memory: 4.GiB(), cpus: 2, pti: false, protectPageTables: true);
 
 var p = Spawn("tables");

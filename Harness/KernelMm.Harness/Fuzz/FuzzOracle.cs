@@ -24,8 +24,6 @@ public static class FuzzOracle
         {
             // __cpa_process_fault: a set_memory_* request running past the direct map's end.
             "cpa" => ZeroPteBeyondDirectMap(w.Message, k),
-            // The posted shrinker's dispose loop (patch 2): its own report of the pages it loses.
-            "grouped-pages" => c.IsApplied("grouped-pages"),
             // restore-large-pages (patch 4) collapses the whole PUD around a request, the boot
             // map's 4K head too, and __free_page's its PTE table: a memblock table (alloc_low_page
             // before after_bootmem), still PG_reserved, which free_pages_check reports.
@@ -55,10 +53,8 @@ public static class FuzzOracle
         // charge (release_pages' uncharge_list), with or without kmem-uncharge-free (1/5 does
         // not touch it). The counter is above what is charged, never below.
         "memcg" => w.Message.Contains("pages of charge leaked)", StringComparison.Ordinal) && !w.Message.Contains("(-", StringComparison.Ordinal),
-        // The grouped-pages shrinker loses what it isolates: frames left PatchCache, held by nobody.
         // restore-large-pages never calls update_page_count: DirectMap keeps the split it undid.
         "directmap" => c.IsApplied("restore-large-pages"),
-        "leak" => c.IsApplied("grouped-pages") && (w.Message.Contains("owner PatchCache/", StringComparison.Ordinal) || w.Message.StartsWith("... ", StringComparison.Ordinal)),
         _ => false,
     };
 }

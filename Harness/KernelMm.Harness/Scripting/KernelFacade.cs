@@ -84,7 +84,7 @@ public sealed class KernelFacade
         return new ScriptModule(_run, K.Vmalloc.LoadModule(textBytes, dataBytes));
     }
 
-    /// <summary>Memory pressure: the shrinkers run. Returns the pages freed.</summary>
+    /// <summary>Memory pressure: the shrinkers run as drop_slab runs them (priority 0, batches of 128), then lazily freed pages are reclaimed. Returns what was freed.</summary>
     public long Reclaim()
     {
         Op();

@@ -49,7 +49,7 @@ public class StuckModelTests
     {
         var (exit, stderr, took) = Kmm("""
             var p = Spawn("w");
-            Kernel.Model.RegisterShrinker(static () => { while (true) { } });
+            Kernel.Model.RegisterShrinker(new KernelMm.Model.Vmscan.Shrinker(static _ => 1, static _ => { while (true) { } }));
             Kernel.Reclaim();
             """, ("KMM_TIMEOUT", "1"));
         Assert.That(exit, Is.EqualTo(1));
@@ -62,7 +62,7 @@ public class StuckModelTests
     {
         var (exit, stderr, _) = Kmm("""
             var p = Spawn("w");
-            Kernel.Model.RegisterShrinker(static () => { var hold = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b.AsSpan().Fill(1); hold.Add(b); } });
+            Kernel.Model.RegisterShrinker(new KernelMm.Model.Vmscan.Shrinker(static _ => 1, static _ => { var hold = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b.AsSpan().Fill(1); hold.Add(b); } }));
             Kernel.Reclaim();
             """, ("KMM_MAX_MEMORY", "400"));
         Assert.That(exit, Is.EqualTo(1));
