@@ -94,14 +94,11 @@ internal sealed class TableWalk(Kernel k, FrameClaims claims, List<KernelWarning
 
     /// <summary>
     /// A table's count of non-none entries (what zaps, dumps, free_ptes and these walks use to
-    /// skip empty stretches) against its 512 entries read one by one.
+    /// skip empty stretches) against the entries it holds, counted (all 512 of a full table).
     /// </summary>
     private void CheckEntryCount(Paging.PageTable t, string level, string who)
     {
-        int n = 0;
-        for (int i = 0; i < PTRS_PER_TABLE; i++)
-            if (t[i] != 0)
-                n++;
+        int n = t.CountNonNone();
         if (n != t.UsedEntries)
             findings.Add(new KernelWarning("pt-accounting", $"{who}: {level} pfn:{t.Pfn:x5} counts {t.UsedEntries} non-none entries but holds {n}"));
     }

@@ -290,6 +290,18 @@ public sealed class PageTableStore
         seg.Used[off] = (ushort)used;
     }
 
+    /// <summary>The entries that are not none, counted from the stored values (not the kept count <see cref="UsedOf"/>).</summary>
+    internal int CountNonNone(int id)
+    {
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is { } dense)
+            return PageShifts.PTRS_PER_TABLE - dense.AsSpan().Count(0UL);
+        // A sparse table keeps its first Used slab slots, each a stored value.
+        int n = seg.Used[off];
+        return n - seg.Values.AsSpan(off * SparseCapacity, n).Count(0UL);
+    }
+
     /// <summary>The first index at or after <paramref name="from"/> whose entry is not none, or 512.</summary>
     internal int NextUsed(int id, int from)
     {
@@ -343,6 +355,9 @@ public readonly struct PageTable
 
     /// <summary>Entries that are not none.</summary>
     public int UsedEntries => _store.UsedOf(_id);
+
+    /// <summary>Entries that are not none, counted from what the table holds (a check of <see cref="UsedEntries"/>).</summary>
+    public int CountNonNone() => _store.CountNonNone(_id);
 
     public ulong this[int index]
     {
