@@ -82,17 +82,15 @@ public sealed class CpuTlb
 
     /// <summary>
     /// The entries in address order, smaller sizes first at the same address (what a check
-    /// reports in), in a buffer of this TLB's that the next call reuses: a check runs at every
-    /// flush point, and sorting copies with LINQ there was a fifth of the suite's time.
+    /// reports in), as keys for <see cref="TranslationOf"/>, in a buffer of this TLB's that the
+    /// next call reuses: a check runs at every flush point, and sorting copies with LINQ there
+    /// was a fifth of the suite's time.
     /// </summary>
-    internal ReadOnlySpan<TlbEntry> EntriesByAddress()
+    internal ReadOnlySpan<ulong> EntriesByAddress()
     {
-        if (_sorted is null || _sorted.Length < Count)
-        {
-            _sorted = new TlbEntry[Math.Max(Capacity, Count)];
-            _sortKeys = new ulong[_sorted.Length];
-        }
-        var keys = _sortKeys!;
+        if (_sortKeys is null || _sortKeys.Length < Count)
+            _sortKeys = new ulong[Math.Max(Capacity, Count)];
+        var keys = _sortKeys;
         int n = 0;
         // A base is page-aligned: its low 12 bits hold the size (PageLevel, below 8) and the
         // slot (below 256), so sorting the keys sorts by (base, size), which no two entries share.
@@ -101,12 +99,12 @@ public sealed class CpuTlb
                 keys[n++] = _base[s] | (ulong)_level[s] << 8 | (uint)s;
         var k = keys.AsSpan(0, n);
         k.Sort();
-        for (int i = 0; i < n; i++)
-            _sorted[i] = EntryAt((int)(k[i] & 0xff));
-        return _sorted.AsSpan(0, n);
+        return k;
     }
 
-    private TlbEntry[]? _sorted;
+    /// <summary>The translation of an entry named by a key of <see cref="EntriesByAddress"/> (valid until the TLB changes).</summary>
+    internal ref readonly Translation TranslationOf(ulong key) => ref _entry[(int)(key & 0xff)];
+
     private ulong[]? _sortKeys;
 
     /// <summary>The largest page size the TLB holds an entry of (PG_LEVEL_NONE when empty).</summary>

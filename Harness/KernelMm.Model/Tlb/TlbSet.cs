@@ -92,11 +92,11 @@ public sealed class TlbSet
             memo ??= new PteTableCache();
             long pgd = pgdOf(cpu.Cpu);
             var largest = cpu.LargestLevel;
-            foreach (var e in cpu.EntriesByAddress())
+            foreach (ulong key in cpu.EntriesByAddress())
             {
-                if (!scope.Covers(e.Translation.VirtualBase))
+                ref readonly var t = ref cpu.TranslationOf(key);
+                if (!scope.Covers(t.VirtualBase))
                     continue;
-                var t = e.Translation;
                 if (!walker.MapsUniformly(pgd, t.VirtualBase, t.Size, t.BasePfn, t.Flags, memo, out ulong at, out var now))
                 {
                     findings++;
