@@ -195,4 +195,165 @@ public class BuddyAllocatorTests
             Assert.That(k.Buddy.ZoneOf(k.Buddy.AllocPages(0, GfpFlags.__GFP_DMA32, PageOwnerKind.Kernel)).Type, Is.EqualTo(ZoneType.ZONE_DMA32));
         });
     }
+
+    /// <summary>
+    /// memblock_free_all of a range that is not max-order aligned, [1, 2000): the largest
+    /// aligned block at each step (1, 2, 4 ... 512, then 512, 256, 128, 64, 16 on the way down),
+    /// to the tail, so the lowest pfn is handed out first and every page once.
+    /// </summary>
+    [Test]
+    public void BootMemoryOfAnUnalignedRangeGoesInTheLargestAlignedBlocks()
+    {
+        var frames = new PageFrames(2048);
+        var zone = new Zone(ZoneType.ZONE_DMA, 0, 2048);
+        var vmstat = new VmStat();
+        var buddy = new BuddyAllocator(frames, [zone], vmstat, new KernelLog());
+        buddy.FreeBootMemory(1, 2000);
+        Assert.Multiple(() =>
+        {
+            Assert.That(zone.NrFree, Is.EqualTo(new long[] { 1, 1, 1, 1, 2, 1, 2, 2, 2, 2, 0 }));
+            Assert.That(buddy.FreeList(zone, 9), Is.EqualTo(new long[] { 512, 1024 }), "to the tail: lowest first");
+            Assert.That(buddy.FreeList(zone, 4), Is.EqualTo(new long[] { 16, 1984 }));
+            Assert.That((zone.ManagedPages, zone.FreePages, vmstat[VmStatItem.NR_FREE_PAGES]), Is.EqualTo((1999L, 1999L, 1999L)));
+        });
+        var pfns = new List<long>();
+        long p;
+        while ((p = buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel)) >= 0)
+            pfns.Add(p);
+        Assert.That(pfns, Is.EquivalentTo(Enumerable.Range(1, 1999).Select(i => (long)i)), "every page of the range, once, and none outside it");
+        Assert.That(pfns[0], Is.EqualTo(1));
+    }
+
+    [Test]
+    public void ReservedFramesAreTakenBeforeTheAllocatorSeesThem()
+    {
+        var frames = new PageFrames(2048);
+        var zone = new Zone(ZoneType.ZONE_DMA, 0, 2048);
+        var buddy = new BuddyAllocator(frames, [zone], new VmStat(), new KernelLog());
+        buddy.Reserve(0, 16, PageOwnerKind.KernelImage, ownerId: 7);
+        buddy.FreeBootMemory(16, 2048);
+        Assert.Multiple(() =>
+        {
+            foreach (long pfn in new long[] { 0, 15 })
+            {
+                var page = frames.Peek(pfn);
+                Assert.That((page.Has(PageFlags.PG_reserved), page.RefCount, page.OwnerKind, page.OwnerId), Is.EqualTo((true, 1, PageOwnerKind.KernelImage, 7)), $"pfn {pfn}");
+            }
+            Assert.That(frames.Peek(16).Has(PageFlags.PG_reserved), Is.False);
+            Assert.That(buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel), Is.EqualTo(16));
+        });
+    }
+
+    [Test]
+    public void EveryPageOfAHigherOrderBlockIsPreparedAndChecked()
+    {
+        long pfn = _buddy.AllocPages(3, GfpFlags.GFP_KERNEL, PageOwnerKind.Vmalloc, ownerId: 5);
+        Assert.Multiple(() =>
+        {
+            for (long i = 0; i < 8; i++)
+                Assert.That((_frames.Peek(pfn + i).OwnerKind, _frames.Peek(pfn + i).OwnerId), Is.EqualTo((PageOwnerKind.Vmalloc, 5)), $"page {i}");
+            Assert.That(_frames.Peek(pfn).RefCount, Is.EqualTo(1), "the head holds the block's reference");
+            Assert.That(_vmstat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(2048 - 8));
+            Assert.That(_vmstat[VmEventItem.PGALLOC_DMA], Is.EqualTo(8));
+        });
+
+        _frames[pfn + 5].MapCount = 0;                      // a tail page still mapped
+        _buddy.FreePages(pfn, 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_log.Warnings.Single().Message, Does.StartWith($"BUG: Bad page state in process swapper/0  pfn:{pfn + 5:x5}: page dumped because: nonzero mapcount (refcount:0 mapcount:1 "));
+            Assert.That(Enumerable.Range(0, 8).Select(i => _frames.Peek(pfn + i).OwnerKind), Is.All.EqualTo(PageOwnerKind.BadPage), "bad_page leaks the whole block");
+            Assert.That(_vmstat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(2048 - 8));
+            Assert.That(_vmstat[VmEventItem.PGFREE], Is.Zero, "__free_pages_ok returns before it counts PGFREE when free_pages_prepare refuses");
+        });
+    }
+
+    [Test]
+    public void AFreedHigherOrderBlockComesBackWhole()
+    {
+        long pfn = _buddy.AllocPages(3, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        _frames[pfn + 3].Flags |= PageFlags.PG_anon;         // an anonymous page's mapping tag, cleared at free
+        _buddy.FreePages(pfn, 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_log.Warnings, Is.Empty);
+            Assert.That(_vmstat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(2048));
+            Assert.That(_vmstat[VmEventItem.PGFREE], Is.EqualTo(8));
+            Assert.That(NrFree, Is.EqualTo(new long[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 }));
+        });
+    }
+
+    [Test]
+    public void SplitPageGivesEachPageItsOwnReference()
+    {
+        long pfn = _buddy.AllocPages(2, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel, ownerId: 9);
+        _buddy.SplitPage(pfn, 2);
+        Assert.That(Enumerable.Range(0, 4).Select(i => (_frames.Peek(pfn + i).RefCount, _frames.Peek(pfn + i).OwnerId)), Is.All.EqualTo((1, 9)));
+        for (long i = 3; i >= 0; i--)
+            _buddy.FreePages(pfn + i, 0);
+        Assert.That(_log.Warnings, Is.Empty);
+        Assert.That(NrFree[10], Is.EqualTo(2));
+    }
+
+    [Test]
+    public void APageFreedWhileSomeoneHoldsAReferenceIsBadPageState()
+    {
+        // free_unref_page on a page whose last reference is not gone: free_pages_check's "nonzero _refcount".
+        long pfn = _buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        _buddy.FreeFrozenPages(pfn, 0);
+        Assert.That(_log.Warnings.Single().Message, Does.Contain("page dumped because: nonzero _refcount (refcount:1 "));
+    }
+
+    [Test]
+    public void APagePutToZeroAndThenFreedIsTheRefcountBug()
+    {
+        long pfn = _buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        Assert.That(_buddy.PutPageTestzero(pfn), Is.True, "the last reference");
+        _buddy.FreePages(pfn, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_log.Warnings.Select(w => (w.Kind, w.Message)), Is.EqualTo(new[] { ("double-free", $"page:{pfn:x5} refcount:0 freed again (order 0): VM_BUG_ON_PAGE(page_ref_count(page) == 0)") }));
+            Assert.That(_vmstat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(2047), "nothing was freed");
+        });
+        Assert.That(_buddy.PutPageTestzero(pfn), Is.False);
+        Assert.That(_log.Warnings[^1].Message, Does.Contain("refcount:0 put again"));
+    }
+
+    /// <summary>
+    /// buddy_merge_likely: a freed order-1 block at 2 whose buddy (0) is in use, but whose
+    /// order-2 parent's buddy (4) is free, is likely to merge soon: it goes to the tail, and
+    /// the next order-1 allocation takes the other block.
+    /// </summary>
+    [Test]
+    public void ABlockLikelyToMergeGoesToTheTailOfItsList()
+    {
+        long a = _buddy.AllocPages(1, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        long b = _buddy.AllocPages(1, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        long c = _buddy.AllocPages(2, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        long d = _buddy.AllocPages(1, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        Assert.That((a, b, c, d), Is.EqualTo((0L, 2L, 4L, 8L)));
+        _buddy.FreePages(c, 2);
+        _buddy.FreePages(b, 1);
+        Assert.That(_buddy.FreeList(_zone, 1), Is.EqualTo(new long[] { 10, 2 }));
+        Assert.That(_buddy.AllocPages(1, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel), Is.EqualTo(10));
+    }
+
+    [Test]
+    public void BuddyinfoPrintsEachZonesFreeCounts()
+    {
+        _buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+        Assert.That(_buddy.RenderBuddyInfo(), Is.EqualTo("Node 0, zone      DMA      1      1      1      1      1      1      1      1      1      1      1\n"));
+    }
+
+    [Test]
+    public void BadArgumentsAreRefusedNotFollowed()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => _buddy.AllocPages(11, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel), Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => _buddy.AllocPages(-1, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel), Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => _buddy.FreePages(4096, 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => _buddy.ZoneOf(4096), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("pfn 1000 is in no zone"));
+        });
+    }
 }
