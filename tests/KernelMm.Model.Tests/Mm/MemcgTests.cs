@@ -1,3 +1,4 @@
+using KernelMm.Model.Memory;
 using KernelMm.Model.Mm;
 
 namespace KernelMm.Model.Tests.Mm;
@@ -73,5 +74,73 @@ public class MemcgTests
         var k = TestKernel.Boot();
         k.Memcgs.Create("a");
         Assert.That(Assert.Throws<KernelErrnoException>(() => k.Memcgs.Create("a"))!.Errno, Is.EqualTo(Errno.EEXIST));
+    }
+
+    [TestCase("")]
+    [TestCase(" ")]
+    [TestCase("a/b")]
+    public void ABadNameIsEinval(string name)
+    {
+        var k = TestKernel.Boot(memory: 256L << 20);
+        Assert.That(Assert.Throws<KernelErrnoException>(() => k.Memcgs.Create(name))!.Errno, Is.EqualTo(Errno.EINVAL));
+    }
+
+    [Test]
+    public void IdsRunFromOneTo255AndThenMkdirIsEnospc()
+    {
+        var k = TestKernel.Boot(memory: 256L << 20);
+        var all = Enumerable.Range(1, 255).Select(i => k.Memcgs.Create($"cg{i}")).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(all.Select(m => m.Id), Is.EqualTo(Enumerable.Range(1, 255)));
+            Assert.That(k.Memcgs.ById(255), Is.SameAs(all[^1]));
+            Assert.That(k.Memcgs.ById(0), Is.Null, "0 is \"no memcg\" in struct page");
+            Assert.That(k.Memcgs.ById(256), Is.Null);
+            Assert.That(Assert.Throws<KernelErrnoException>(() => k.Memcgs.Create("one-more"))!.Errno, Is.EqualTo(Errno.ENOSPC));
+        });
+    }
+
+    [Test]
+    public void MemoryStatPrintsItsLinesInOrderInBytes()
+    {
+        var k = TestKernel.Boot(memory: 256L << 20);
+        var cg = k.Memcgs.Create("job");
+        var p = k.Spawn("worker", cg);
+        p.Touch(p.Mmap(8192), 8192, Access.Write);
+        // anon: the stack page and the two touched; pagetables: the stack's PMD and PTE tables and the mapping's own PTE table.
+        Assert.That(cg.StatLines(), Is.EqualTo(new (string, long)[] { ("anon", 3 * 4096), ("kernel", cg.KmemUsage), ("kernel_stack", 16384), ("pagetables", 3 * 4096) }));
+    }
+
+    [Test]
+    public void AKmemPageOfNoCgroupIsNotCharged()
+    {
+        var k = TestKernel.Boot(memory: 256L << 20);
+        var cg = k.Memcgs.Create("job");
+        long pfn = k.Memcgs.AllocKmemPages(GfpFlags.GFP_KERNEL_ACCOUNT, 0, null, PageOwnerKind.Kernel, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Frames.Peek(pfn).MemcgId, Is.Zero);
+            Assert.That(k.Memcgs.UnchargeKmem(pfn, 0), Is.False, "nothing to uncharge");
+            Assert.That(cg.KmemUsage, Is.Zero);
+        });
+        k.Memcgs.FreeKmemPages(pfn, 0);
+        Assert.That(k.Log.Warnings, Is.Empty);
+    }
+
+    [Test]
+    public void WithoutFreeKmemPagesAChargedPageReachesTheFreeCheckStillCharged()
+    {
+        // What kmem-uncharge-free removes: free_kmem_pages' uncharge. Without the generic path's, the page is bad.
+        var k = TestKernel.Boot(memory: 256L << 20);
+        var cg = k.Memcgs.Create("job");
+        long pfn = k.Memcgs.AllocKmemPages(GfpFlags.GFP_KERNEL_ACCOUNT, 1, cg, PageOwnerKind.Kernel, 0);
+        Assert.That((cg.KmemUsage, cg.Usage), Is.EqualTo((8192L, 8192L)));
+        k.Memcgs.FreeKmemPagesUncharges = false;
+        k.Memcgs.FreeKmemPages(pfn, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cg.KmemUsage, Is.EqualTo(8192));
+            Assert.That(k.Log.Warnings.Select(w => w.Message), Has.One.Contains("page dumped because: page still charged to cgroup"));
+        });
     }
 }
