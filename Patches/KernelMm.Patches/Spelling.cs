@@ -11,7 +11,9 @@ public static class Spelling
     /// </summary>
     public static IReadOnlyList<string> Nearest(string typed, IEnumerable<string> candidates, int max = 3)
     {
-        string t = typed.Trim();
+        string t = (typed ?? "").Trim();
+        if (t.Length == 0)
+            return [];
         return [.. candidates
             .Select((c, i) => (Name: c, Order: i, Distance: Distance(t, c)))
             .Where(x => (x.Distance <= Math.Max(2, Math.Max(t.Length, x.Name.Length) / 3)

@@ -73,39 +73,6 @@ public class PteRefcountTests
     /// table, and the check reports the count that disagrees.
     /// </summary>
     [Test]
-    public void ATableWhoseCountsMissAPageIsKeptAndReported()
-    {
-        var (k, patch, p) = Boot();
-        p.Mmap(2 * MiB, at: At);
-        p.Touch(At, 2 * MiB, Access.Read);                     // 512 zero-page entries: qualifies
-        long t = Table(p);
-        var table = k.Tables[t];
-        long page = k.AllocPages(0);
-        table[5] = PageBits.pfn_pte(page, PageBits.pte_flags(table[5]));
-        Assert.That(patch.For(k).Qualifies(t), Is.True, "the counts still say all-zero");
-        k.Sysctl.Write(PteRefcount.Sysctl, p.Pid);
-        Assert.Multiple(() =>
-        {
-            Assert.That(patch.For(k).Freed, Is.Zero);
-            Assert.That(p.Mm.PteTablesInVmas().Any(x => x.PtePfn == t), Is.True, "the table that maps a page stays");
-            Assert.That(k.Log.Warnings.Select(w => (w.Kind, w.Message)), Has.One.EqualTo(("pte-refcount", $"WARNING: free_ptes: table pfn:{t:x5} of {p} at 0x{At:x} qualified but maps pfn {page:x}")));
-            Assert.That(k.RunChecks().Where(w => w.Kind == "pte-refcount").Select(w => w.Message), Is.EqualTo(new[] { $"table pfn:{t:x5}: pte_refcount says 512 mapped, 512 zero; the table has 512 and 511" }));
-        });
-    }
-
-    [Test]
-    public void FreePtesOfAPidWithNoProcessDoesNothing()
-    {
-        var (k, patch, p) = Boot();
-        p.Mmap(2 * MiB, at: At);
-        p.Touch(At, 2 * MiB, Access.Read);
-        Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, 4_000_000), Is.True, "the write is taken");
-        Assert.That(patch.For(k).Freed, Is.Zero);
-        Assert.That(k.Sysctl.Write(PteRefcount.Sysctl, p.Pid), Is.True);
-        Assert.That(patch.For(k).Freed, Is.EqualTo(1));
-    }
-
-    [Test]
     public void WithoutThePatchTheSysctlDoesNotExist()
     {
         var k = PatchedKernel.Boot();

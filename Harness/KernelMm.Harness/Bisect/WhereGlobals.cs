@@ -9,8 +9,8 @@ namespace KernelMm.Harness.Bisect;
 /// adds, a process that exited, a value recorded at another checkpoint). The condition then
 /// does not hold there: a state without <c>nr_overhead</c> does not show "nr_overhead &gt; 256".
 /// </summary>
-public sealed class StateNameMissingException(string what, string name)
-    : KeyNotFoundException($"{what} has no '{name}' here")
+public sealed class StateNameMissingException(string what, string name, IEnumerable<string>? known = null)
+    : KeyNotFoundException($"{what} has no '{name}' here{(known is null ? "" : KernelMm.Patches.Spelling.DidYouMean(name, known))}")
 {
     /// <summary>Where it was looked up (<c>/proc/vmstat</c>, <c>recorded</c>...).</summary>
     public string What { get; } = what;
@@ -37,7 +37,7 @@ public sealed class StateLookup
             foreach (var (n, v) in _lines)
                 if (n == name)
                     return v;
-            throw new StateNameMissingException(_what, name);
+            throw new StateNameMissingException(_what, name, _lines.Select(l => l.Name));
         }
     }
 

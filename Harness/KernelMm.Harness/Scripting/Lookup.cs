@@ -26,7 +26,7 @@ public sealed class Lookup
             foreach (var (n, v) in _lines())
                 if (n == name)
                     return v;
-            throw new KeyNotFoundException($"{_what} has no '{name}' here");
+            throw new KeyNotFoundException($"{_what} has no '{name}' here{KernelMm.Patches.Spelling.DidYouMean(name, _lines().Select(l => l.Name))}");
         }
     }
 

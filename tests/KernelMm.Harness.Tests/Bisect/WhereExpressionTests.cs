@@ -56,6 +56,8 @@ public class WhereExpressionTests
     public void A_name_the_checkpoint_lacks_is_missing_and_says_which()
     {
         Assert.That(Eval("Vmstat[\"nr_overhead\"] > 256", Uncharged), Is.EqualTo((WhereOutcome.Missing, (string?)"/proc/vmstat has no 'nr_overhead' here")));
+        Assert.That(Eval("Vmstat[\"nr_page_tables\"] > 0", Uncharged).Item2,
+            Is.EqualTo("/proc/vmstat has no 'nr_page_tables' here (did you mean nr_page_table_pages?)"), "a typo gets the nearest names");
         Assert.That(Eval("Processes[\"gone\"][\"VmRSS\"] > 0", Uncharged).Item2, Is.EqualTo("processes has no 'gone' here"));
         Assert.That(Eval("Memcg[\"vm\"][\"nope\"] > 0", Uncharged).Item2, Is.EqualTo("memcg vm has no 'nope' here"));
         Assert.That(Eval("Recorded[\"nope\"] > 0", Uncharged).Item2, Is.EqualTo("recorded has no 'nope' here"));
