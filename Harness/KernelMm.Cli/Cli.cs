@@ -19,6 +19,7 @@ internal static class Cli
         BenchCommand.Create(),
         OracleCommand.Create(),
         FuzzCommand.Create(),
+        LinesCommand.Create(),
     };
 
     /// <summary>KMM_MAX_MEMORY's default: the bench's scale case holds about 8 GiB; everything else far less.</summary>

@@ -27,7 +27,7 @@ internal static class ReportCommand
         var maxDiffLines = new Option<int>("--max-diff-lines")
         {
             Description = "Lines of each scenario's diff shown (default 60).",
-            DefaultValueFactory = _ => 60,
+            DefaultValueFactory = _ => ReviewReport.DefaultMaxDiffLines,
         };
         var html = new Option<string?>("--html") { Description = "Also write a self-contained HTML report with the direct-map and page-table maps into this directory (index.html)." };
         var all = new Option<bool>("--all") { Description = "With --html: draw the unchanged scenarios' outcomes too." };
@@ -77,10 +77,12 @@ internal static class ReportCommand
         {
             console.WriteLine();
             console.WriteLine($"{c.Id}: {c.Status.ToString().ToLowerInvariant()}, outcomes {c.OldOutcomes} -> {c.NewOutcomes}"
-                + (c.ChangedFormula is { } f ? $", {c.ChangedCombinations.Count} of {c.Combinations} combinations changed: {f}" : ""));
+                + (c.ChangedFormula is { } f ? $", {c.ChangedCombinations.Count} of {c.Combinations} combinations changed: {f}"
+                    : c.Status == ChangeStatus.Changed && c.SeriesChange is null ? $", no combination's state changed (the file's layout only)"
+                    : c.SeriesChange is { } s ? $", the series changed: {s}" : ""));
             if (c.Status != ChangeStatus.Changed || c.SeriesChange is not null)
             {
-                Diff(console, c.Diff, maxDiffLines);
+                Diff(console, c.Diff, maxDiffLines, comparison, c.Path);
                 continue;
             }
             foreach (var o in c.Outcomes.Where(o => o.Changed > 0))
@@ -88,18 +90,18 @@ internal static class ReportCommand
                 console.WriteLine($"  outcome {o.Index}: {o.Formula} ({o.Changed} of {o.Combinations} changed{(o.IsNew ? ", new" : "")}), --patches {o.Example}:");
                 foreach (var line in ReviewReport.MovedNumbers(o).Split('\n', StringSplitOptions.RemoveEmptyEntries))
                     console.WriteLine("    " + line);
-                Diff(console, ReviewReport.StateDiff(c.Id, o), maxDiffLines);
+                Diff(console, ReviewReport.StateDiff(c.Id, o), maxDiffLines, comparison, c.Path);
             }
         }
         return ExitCodes.Ok;
     }
 
-    private static void Diff(IAnsiConsole console, string diff, int maxDiffLines)
+    private static void Diff(IAnsiConsole console, string diff, int maxDiffLines, SnapshotComparison comparison, string path)
     {
         var lines = diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         DiffPrinter.Print(console, [.. lines.Take(maxDiffLines).Select(l => new DiffLine(Kind(l), l))]);
         if (lines.Length > maxDiffLines)
-            console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines");
+            console.WriteLine($"... {lines.Length - maxDiffLines} more diff lines: {ReviewReport.Command(comparison, path, lines.Length)} shows them all");
     }
 
     private static void WriteHtml(SnapshotComparison comparison, string dir, IReadOnlyList<(string, string)> unchanged,

@@ -66,7 +66,7 @@ public static class HtmlReport
         }
 
         foreach (var (pair, c) in changes)
-            Changed(sb, pair, c, maxDiffLines, Model);
+            Changed(sb, pair, c, maxDiffLines, Model, comparison.Against);
         foreach (var (id, text) in unchanged)
             Unchanged(sb, id, SnapshotFile.Parse(text), Model);
         sb.Append("</body>\n</html>\n");
@@ -75,7 +75,7 @@ public static class HtmlReport
 
     private delegate IReadOnlyList<StatePictures>? ModelPictures(string id, SnapshotFile file, SnapshotOutcome o);
 
-    private static void Changed(StringBuilder sb, SnapshotPair pair, ScenarioChange c, int maxDiffLines, ModelPictures model)
+    private static void Changed(StringBuilder sb, SnapshotPair pair, ScenarioChange c, int maxDiffLines, ModelPictures model, string? against)
     {
         sb.Append("<section id=\"").Append(Anchor(c.Id)).Append("\">\n<h2><code>").Append(E(c.Id)).Append("</code>: ").Append(c.Status.ToString().ToLowerInvariant()).Append("</h2>\n");
         var oldFile = pair.Old is null ? null : SnapshotFile.Parse(pair.Old);
@@ -118,7 +118,7 @@ public static class HtmlReport
             sb.Append("<span class=\"").Append(cls).Append("\">").Append(E(l)).Append("</span>\n");
         }
         if (lines.Length > maxDiffLines)
-            sb.Append("… ").Append(lines.Length - maxDiffLines).Append(" more lines: kmm diff shows them all\n");
+            sb.Append("… ").Append(lines.Length - maxDiffLines).Append(" more lines: ").Append(E(ReviewReport.FileDiffCommand(against, c.Path))).Append(" shows them all\n");
         sb.Append("</pre></details>\n</section>\n");
     }
 

@@ -32,9 +32,10 @@ public sealed record OutcomeChange(int Index, string Formula, int Combinations, 
 /// <param name="Outcomes">The new snapshot's outcomes, with what changed in each.</param>
 /// <param name="Gone">Formulas of old outcomes that are no outcome any more.</param>
 /// <param name="Diff">The unified diff, old to new.</param>
+/// <param name="Path">The verified snapshot's path from the repository root, as a command names it.</param>
 public sealed record ScenarioChange(string Id, ChangeStatus Status, int OldOutcomes, int NewOutcomes, int Combinations,
     IReadOnlyList<int> ChangedCombinations, string? ChangedFormula, string? SeriesChange, IReadOnlyList<OutcomeChange> Outcomes,
-    IReadOnlyList<string> Gone, string Diff);
+    IReadOnlyList<string> Gone, string Diff, string Path);
 
 /// <summary>
 /// <c>kmm report</c>: for every scenario whose snapshot changed, which outcomes changed and for
@@ -53,11 +54,11 @@ public static class ReviewReport
         var newFile = pair.New is null ? null : SnapshotFile.Parse(pair.New);
         if (newFile is null)
             return new ScenarioChange(pair.Id, ChangeStatus.Removed, oldFile!.Outcomes.Count, 0, oldFile.CombinationCount, [], null, null, [],
-                [.. oldFile.Outcomes.Select(o => o.Formula)], diff);
+                [.. oldFile.Outcomes.Select(o => o.Formula)], diff, pair.Path);
         if (oldFile is null)
             return new ScenarioChange(pair.Id, ChangeStatus.Added, 0, newFile.Outcomes.Count, newFile.CombinationCount,
                 [.. Enumerable.Range(0, newFile.CombinationCount)], null, null,
-                [.. newFile.Outcomes.Select(o => new OutcomeChange(o.Index, o.Formula, o.Count, o.Count, true))], [], diff);
+                [.. newFile.Outcomes.Select(o => new OutcomeChange(o.Index, o.Formula, o.Count, o.Count, true))], [], diff, pair.Path);
 
         int size = newFile.CombinationCount;
         bool sameSeries = oldFile.Series.SequenceEqual(newFile.Series);
@@ -81,10 +82,34 @@ public static class ReviewReport
         string? formula = sameSeries && changed.Count > 0 ? Formula.For(changed, newFile.Series) : null;
         string? seriesChange = sameSeries ? null : $"{Ids(oldFile.Series)} -> {Ids(newFile.Series)}";
         return new ScenarioChange(pair.Id, ChangeStatus.Changed, oldFile.Outcomes.Count, newFile.Outcomes.Count, size, changed, formula,
-            seriesChange, outcomes, gone, diff);
+            seriesChange, outcomes, gone, diff, pair.Path);
 
         static string Ids(IReadOnlyList<string> ids) => ids.Count == 0 ? "(no patches)" : string.Join(' ', ids);
     }
+
+    /// <summary>
+    /// The command that reports one scenario of this comparison whole: the same comparison (received
+    /// against verified, or <c>--against</c> the same revision) of that snapshot only (its path names
+    /// its series' folder, so an upstream one is not mistaken for the posted one), with every line
+    /// of a diff of <paramref name="diffLines"/> lines.
+    /// </summary>
+    public static string Command(SnapshotComparison comparison, string path, int? diffLines = null) =>
+        "kmm report" + (comparison.Against is { } rev ? " --against " + Quote(rev) : "") + " " + Quote(path)
+        + (diffLines is int n && n > DefaultMaxDiffLines ? $" --max-diff-lines {n}" : "");
+
+    /// <summary>Lines of each diff a report shows unless told otherwise.</summary>
+    public const int DefaultMaxDiffLines = 60;
+
+    /// <summary>
+    /// The command that shows a snapshot file's own diff whole: <c>kmm diff</c> of its received file, or
+    /// against a revision <c>git diff</c> of the working tree's file.
+    /// </summary>
+    public static string FileDiffCommand(string? against, string path) =>
+        against is null ? "kmm diff " + Quote(path) : $"git diff {Quote(against)} -- {Quote(path)}";
+
+    // POSIX sh quoting, only where a word needs it.
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:@^~+=,".Contains(c)) ? word : "'" + word.Replace("'", "'\\''") + "'";
 
     /// <summary>A combination as <c>--patches</c> takes it: <c>none</c>, or its patch ids joined by commas.</summary>
     public static string Label(int mask, IReadOnlyList<string> ids) =>
@@ -103,7 +128,7 @@ public static class ReviewReport
     /// <param name="comparison">What was compared.</param>
     /// <param name="maxDiffLines">Lines of each diff shown.</param>
     /// <param name="maxChars">Diffs stop once the report reaches this size.</param>
-    public static string Markdown(SnapshotComparison comparison, int maxDiffLines = 60, int maxChars = 60_000)
+    public static string Markdown(SnapshotComparison comparison, int maxDiffLines = DefaultMaxDiffLines, int maxChars = 60_000)
     {
         var changes = comparison.Pairs.Select(Analyze).ToList();
         var sb = new StringBuilder();
@@ -151,6 +176,11 @@ public static class ReviewReport
             }
             if (c.SeriesChange is { } s)
                 sb.Append("The series changed: ").Append(s).Append(".\n\n");
+            else if (c.ChangedCombinations.Count == 0)
+            {
+                sb.Append("No combination's state changed: only the file's text differs (its layout), and every outcome reads back the same.\n");
+                continue;
+            }
             else
                 sb.Append("Changed in ").Append(Combinations(c)).Append(".\n\n");
             foreach (var o in c.Outcomes.Where(o => o.Changed > 0))
@@ -168,7 +198,7 @@ public static class ReviewReport
             if (c.SeriesChange is not null)
             {
                 // Outcomes of different series are not the same combinations: the file's diff is all there is.
-                diffsStopped = Details(sb, "diff", c.Diff, maxDiffLines, c.Id, diffsStopped, maxChars);
+                diffsStopped = Details(sb, "diff", c.Diff, maxDiffLines, comparison, c.Path, diffsStopped, maxChars);
                 continue;
             }
             var left = new List<int>();
@@ -186,22 +216,22 @@ public static class ReviewReport
                 string moved = MovedNumbers(o);
                 if (moved.Length > 0)
                     sb.Append("```text\n").Append(moved.Replace("```", "'''")).Append("```\n");
-                diffsStopped = Details(sb, "diff of its state", StateDiff(c.Id, o), maxDiffLines, c.Id, diffsStopped, maxChars);
+                diffsStopped = Details(sb, "diff of its state", StateDiff(c.Id, o), maxDiffLines, comparison, c.Path, diffsStopped, maxChars);
             }
             if (left.Count > 0)
                 sb.Append("\n(outcome").Append(left.Count == 1 ? " " : "s ").Append(string.Join(", ", left))
-                  .Append(" left out to keep this comment short: `kmm diff Scenarios/").Append(c.Id).Append(".csx` shows the snapshot's diff)\n");
+                  .Append(" left out to keep this comment short: `").Append(Command(comparison, c.Path)).Append("` shows every outcome)\n");
         }
         return sb.ToString();
     }
 
     // A collapsed diff block cut at maxDiffLines; true (and nothing but a note) once the report is past maxChars.
-    private static bool Details(StringBuilder sb, string title, string diff, int maxDiffLines, string id, bool stopped, int maxChars)
+    private static bool Details(StringBuilder sb, string title, string diff, int maxDiffLines, SnapshotComparison comparison, string path, bool stopped, int maxChars)
     {
         var lines = diff.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (stopped || sb.Length > maxChars)
         {
-            sb.Append("\n(").Append(title).Append(" left out to keep this comment short: `kmm diff` shows it)\n");
+            sb.Append("\n(").Append(title).Append(" left out to keep this comment short: `").Append(Command(comparison, path, lines.Length)).Append("` shows it)\n");
             return true;
         }
         sb.Append("\n<details><summary>").Append(title).Append(" (").Append(Plural(lines.Length, "line")).Append(")</summary>\n\n```diff\n");
@@ -209,7 +239,7 @@ public static class ReviewReport
             sb.Append(l.Replace("```", "'''")).Append('\n');
         sb.Append("```\n");
         if (lines.Length > maxDiffLines)
-            sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `kmm diff Scenarios/").Append(id).Append(".csx` shows them all\n");
+            sb.Append("\n… ").Append(lines.Length - maxDiffLines).Append(" more lines: `").Append(Command(comparison, path, lines.Length)).Append("` shows them all\n");
         sb.Append("\n</details>\n");
         return false;
     }
@@ -217,6 +247,7 @@ public static class ReviewReport
     private static string Combinations(ScenarioChange c) => c.Status switch
     {
         ChangeStatus.Changed when c.ChangedFormula is { } f => $"{c.ChangedCombinations.Count} of {c.Combinations}: `{f}`",
+        ChangeStatus.Changed when c.SeriesChange is null => $"none of {c.Combinations} (the layout only)",
         ChangeStatus.Changed => $"all {c.Combinations} (the series changed)",
         ChangeStatus.Added => $"all {c.Combinations}",
         _ => "-",

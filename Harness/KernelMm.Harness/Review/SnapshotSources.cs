@@ -10,13 +10,15 @@ namespace KernelMm.Harness.Review;
 /// <param name="New">The later text (received, or in the working tree).</param>
 /// <param name="OldName">How the diff names the earlier file.</param>
 /// <param name="NewName">How the diff names the later file.</param>
-public sealed record SnapshotPair(string Id, string? Old, string? New, string OldName, string NewName);
+/// <param name="Path">The verified snapshot's path from the repository root (<c>Snapshots-upstream/kmem/x.verified.txt</c>), as a command names it.</param>
+public sealed record SnapshotPair(string Id, string? Old, string? New, string OldName, string NewName, string Path);
 
 /// <summary>What a report compares, and the pairs it found.</summary>
 /// <param name="Description">Said at the top of the report.</param>
 /// <param name="Compared">Snapshots looked at (the changed ones and the rest).</param>
 /// <param name="Pairs">Those that differ, by id.</param>
-public sealed record SnapshotComparison(string Description, int Compared, IReadOnlyList<SnapshotPair> Pairs);
+/// <param name="Against">The git revision compared with, as given (null: received against verified).</param>
+public sealed record SnapshotComparison(string Description, int Compared, IReadOnlyList<SnapshotPair> Pairs, string? Against = null);
 
 /// <summary>
 /// Where a report's snapshot pairs come from: the received files waiting for review against
@@ -29,7 +31,7 @@ public static class SnapshotSources
     public static SnapshotComparison Pending(SnapshotStore store, Func<string, bool>? inScope = null)
     {
         var pairs = store.Pending(inScope).Select(id => new SnapshotPair(id, store.ReadVerified(id), store.ReadReceived(id),
-            store.RepoRelative(store.VerifiedPath(id)), store.RepoRelative(store.ReceivedPath(id)))).ToList();
+            store.RepoRelative(store.VerifiedPath(id)), store.RepoRelative(store.ReceivedPath(id)), store.RepoRelative(store.VerifiedPath(id)))).ToList();
         return new SnapshotComparison("received snapshots against the verified ones", pairs.Count, pairs);
     }
 
@@ -62,10 +64,10 @@ public static class SnapshotSources
             string? before = old.TryGetValue(id, out var p) ? Git(root, "show", $"{commit}:./{p}").Replace("\r\n", "\n") : null;
             string? after = current.TryGetValue(id, out var f) ? TextRules.Utf8NoBom.GetString(File.ReadAllBytes(f)).TrimStart('\uFEFF') : null;
             if (before != after)
-                pairs.Add(new SnapshotPair(id, before, after, $"a/{rel}/{id}{suffix}", $"b/{rel}/{id}{suffix}"));
+                pairs.Add(new SnapshotPair(id, before, after, $"a/{rel}/{id}{suffix}", $"b/{rel}/{id}{suffix}", $"{rel}/{id}{suffix}"));
         }
         string shortRev = rev == commit ? commit[..Math.Min(12, commit.Length)] : $"{rev} ({commit[..Math.Min(12, commit.Length)]})";
-        return new SnapshotComparison($"the working tree's verified snapshots against {shortRev}", ids.Count, pairs);
+        return new SnapshotComparison($"the working tree's verified snapshots against {shortRev}", ids.Count, pairs, rev);
     }
 
     /// <summary>
@@ -79,7 +81,7 @@ public static class SnapshotSources
         if (parts.Count == 1)
             return parts[0];
         var pairs = parts.SelectMany((c, i) => i == 0 ? c.Pairs : c.Pairs.Select(p => p with { Id = $"{p.Id} [{series[i]}]" })).ToList();
-        return new SnapshotComparison(parts[0].Description, parts.Sum(c => c.Compared), pairs);
+        return new SnapshotComparison(parts[0].Description, parts.Sum(c => c.Compared), pairs, parts[0].Against);
     }
 
     private static string Git(string cwd, params string[] args)

@@ -10,7 +10,10 @@ public enum BlockKind
     /// <summary>The lines follow, whole.</summary>
     Full,
 
-    /// <summary>In the shared part: the lines every outcome shows of a unit that differs; each outcome adds its own.</summary>
+    /// <summary>
+    /// In the shared part: the lines every outcome shows of a unit that differs; each outcome adds
+    /// its own. With a target, they are as at that earlier checkpoint of the shared part (with hunks after except).
+    /// </summary>
     SharedLines,
 
     /// <summary>In an outcome: the shared part's lines with these hunks (only additions).</summary>
@@ -29,8 +32,9 @@ public enum BlockKind
 /// <summary>
 /// The header line of a block: <c>#### vmstat</c>, <c>#### kernel page tables: as at checkpoint 'touched'</c>,
 /// <c>##### process 3 (w): as process 2 (w), except:</c>, <c>#### vmstat: lines all outcomes share</c>,
+/// <c>#### vmstat: lines all outcomes share, as at checkpoint 'touched', except:</c>,
 /// <c>#### vmstat: the shared lines and:</c>, <c>#### meminfo: as in outcome 1, except:</c>.
-/// With <c>except</c> (and always for the shared lines and), hunks of <see cref="LineDiff"/> follow.
+/// With <c>except</c>, the lines of <see cref="UnitDiff"/> follow; after the shared lines and, hunks of <see cref="LineDiff"/>.
 /// </summary>
 public sealed partial record BlockHeader(string Key, BlockKind Kind, string? Target = null, bool Except = false)
 {
@@ -42,7 +46,7 @@ public sealed partial record BlockHeader(string Key, BlockKind Kind, string? Tar
         string? suffix = Kind switch
         {
             BlockKind.Full => null,
-            BlockKind.SharedLines => "lines all outcomes share",
+            BlockKind.SharedLines => Target is null ? "lines all outcomes share" : $"lines all outcomes share, as at checkpoint '{Target}'",
             BlockKind.SharedLinesAnd => "the shared lines and:",
             BlockKind.AsAtCheckpoint => $"as at checkpoint '{Target}'",
             BlockKind.AsInOutcome => $"as in outcome {Target}",
@@ -68,12 +72,12 @@ public sealed partial record BlockHeader(string Key, BlockKind Kind, string? Tar
         if (m.Groups["process"].Success)
             return new BlockHeader(key, BlockKind.AsProcess, m.Groups["process"].Value, except);
         if (m.Groups["share"].Success)
-            return new BlockHeader(key, BlockKind.SharedLines);
+            return new BlockHeader(key, BlockKind.SharedLines, m.Groups["scp"].Success ? m.Groups["scp"].Value : null, except);
         if (m.Groups["and"].Success)
             return new BlockHeader(key, BlockKind.SharedLinesAnd);
         return new BlockHeader(key, BlockKind.Full);
     }
 
-    [GeneratedRegex(@"^#{4,5} (?<key>.*?)(?:: (?:as at checkpoint '(?<cp>.*)'|as in outcome (?<outcome>\d+)|as (?<process>process \d+ \(.*\))|(?<share>lines all outcomes share)|(?<and>the shared lines and:))(?<except>, except:)?)?$")]
+    [GeneratedRegex(@"^#{4,5} (?<key>.*?)(?:: (?:as at checkpoint '(?<cp>.*)'|as in outcome (?<outcome>\d+)|as (?<process>process \d+ \(.*\))|(?<share>lines all outcomes share)(?:, as at checkpoint '(?<scp>.*)')?|(?<and>the shared lines and:))(?<except>, except:)?)?$")]
     private static partial Regex Header();
 }

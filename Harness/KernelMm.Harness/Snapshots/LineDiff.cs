@@ -8,19 +8,23 @@ namespace KernelMm.Harness.Snapshots;
 /// Line edits between two blocks of lines, written as unified-diff hunks without context
 /// (<c>@@ -3,0 +4 @@</c> then <c>+nr_overhead 260</c>): the lines of a kernel format name
 /// themselves, so the changed lines alone read well, and the hunk positions make the edit
-/// exact. <see cref="Apply"/> rebuilds the new lines from the old ones and the hunks, and
-/// refuses hunks that do not fit.
+/// exact. A snapshot leaves the removed lines out (the lines it refers to are printed above):
+/// the header's count says how many go. <see cref="Apply"/> rebuilds the new lines from the
+/// old ones and the hunks, and refuses hunks that do not fit.
 /// </summary>
 public static partial class LineDiff
 {
     /// <summary>The hunks turning <paramref name="a"/> into <paramref name="b"/> (empty when equal).</summary>
-    public static List<string> Hunks(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    /// <param name="a">The old lines.</param>
+    /// <param name="b">The new lines.</param>
+    /// <param name="removed">Whether to list the removed lines (<c>-line</c>), or only count them in the header.</param>
+    public static List<string> Hunks(IReadOnlyList<string> a, IReadOnlyList<string> b, bool removed = true)
     {
         var hunks = new List<string>();
         foreach (var (delA, countA, insB, countB) in Blocks(a, b))
         {
             hunks.Add($"@@ -{Range(delA, countA)} +{Range(insB, countB)} @@");
-            for (int i = 0; i < countA; i++)
+            for (int i = 0; removed && i < countA; i++)
                 hunks.Add("-" + a[delA + i]);
             for (int i = 0; i < countB; i++)
                 hunks.Add("+" + b[insB + i]);
@@ -65,12 +69,15 @@ public static partial class LineDiff
                 throw new FormatException($"hunk '{hunks[k - 1]}' does not fit a block of {a.Count} lines");
             while (ia < at)
                 result.Add(a[ia++]);
+            bool listed = k < hunks.Count && hunks[k].StartsWith('-');
             for (; k < hunks.Count && hunks[k].StartsWith('-'); k++)
             {
                 if (ia >= a.Count || a[ia] != hunks[k][1..])
                     throw new FormatException($"hunk line '{hunks[k]}' is not line {ia + 1} of the block it changes");
                 ia++;
             }
+            if (!listed)
+                ia += count;
             if (ia != at + count)
                 throw new FormatException($"hunk '{m.Value}' removes {count} lines but lists {ia - at}");
             for (; k < hunks.Count && hunks[k].StartsWith('+'); k++)

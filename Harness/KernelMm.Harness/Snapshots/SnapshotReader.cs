@@ -18,6 +18,10 @@ internal static partial class SnapshotReader
     private sealed class Part(int lineNumber)
     {
         public int LineNumber { get; } = lineNumber;
+
+        /// <summary>The outcome (1-based) whose state this one's unlisted sections take, or null for the shared part's.</summary>
+        public int? Base { get; set; }
+
         public List<(string Name, List<Block> Blocks)> Checkpoints { get; } = [];
     }
 
@@ -43,6 +47,10 @@ internal static partial class SnapshotReader
             else if (current is null || line.Length == 0 || line == SnapshotWriter.NothingElse)
             {
                 continue;
+            }
+            else if (current.Checkpoints.Count == 0 && current != shared && BaseLine().Match(line) is { Success: true } b)
+            {
+                current.Base = int.Parse(b.Groups[1].Value, CultureInfo.InvariantCulture);
             }
             else if (line.StartsWith(StateLayout.CheckpointHeader, StringComparison.Ordinal))
             {
@@ -83,13 +91,18 @@ internal static partial class SnapshotReader
         foreach (var (head, part) in outcomes)
         {
             var mine = new List<(string Name, Dictionary<string, IReadOnlyList<string>> Units)>();
-            var names = shared is not null ? sharedUnits.Select(s => s.Name).ToList() : part.Checkpoints.Select(c => c.Name).ToList();
+            List<(string Name, Dictionary<string, IReadOnlyList<string>> Units)>? basis = null;
+            if (part.Base is int from)
+                basis = from >= 1 && from <= resolved.Count ? resolved[from - 1]
+                    : throw new FormatException($"line {part.LineNumber}: outcome {head.Index} takes its unlisted sections from outcome {from}, which is not an earlier one");
+            var names = basis is not null ? basis.Select(c => c.Name).ToList()
+                : shared is not null ? sharedUnits.Select(s => s.Name).ToList() : part.Checkpoints.Select(c => c.Name).ToList();
             int k = 0;
             var sb = new StringBuilder();
             for (int i = 0; i < names.Count; i++)
             {
-                var units = shared is not null
-                    ? new Dictionary<string, IReadOnlyList<string>>(sharedUnits[i].Units, StringComparer.Ordinal)
+                var units = basis is not null ? new Dictionary<string, IReadOnlyList<string>>(basis[i].Units, StringComparer.Ordinal)
+                    : shared is not null ? new Dictionary<string, IReadOnlyList<string>>(sharedUnits[i].Units, StringComparer.Ordinal)
                     : new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
                 if (k < part.Checkpoints.Count && part.Checkpoints[k].Name == names[i])
                 {
@@ -101,7 +114,7 @@ internal static partial class SnapshotReader
                 sb.Append(StateLayout.Join(names[i], units.Select(u => new StateUnit(u.Key, u.Value))));
             }
             if (k < part.Checkpoints.Count)
-                throw new FormatException($"line {part.LineNumber}: outcome {head.Index} has checkpoint '{part.Checkpoints[k].Name}', which the shared part has not (in this order)");
+                throw new FormatException($"line {part.LineNumber}: outcome {head.Index} has checkpoint '{part.Checkpoints[k].Name}', which {(basis is not null ? $"outcome {part.Base}" : "the shared part")} has not (in this order)");
             resolved.Add(mine);
             result.Add(new SnapshotOutcome(head.Index, head.Formula, head.Count, sb.ToString()));
         }
@@ -117,9 +130,10 @@ internal static partial class SnapshotReader
         IReadOnlyList<string> Fail(string why) => throw new FormatException($"line {b.LineNumber}: {h}: {why}");
         IReadOnlyList<string>? basis = h.Kind switch
         {
-            BlockKind.Full or BlockKind.SharedLines => null,
+            BlockKind.Full => null,
+            BlockKind.SharedLines when h.Target is null => null,
             BlockKind.SharedLinesAnd => sharedHere?.GetValueOrDefault(h.Key) ?? Fail("the shared part has no such section here"),
-            BlockKind.AsAtCheckpoint => earlier.LastOrDefault(c => c.Name == h.Target).Units?.GetValueOrDefault(h.Key)
+            BlockKind.AsAtCheckpoint or BlockKind.SharedLines => earlier.LastOrDefault(c => c.Name == h.Target).Units?.GetValueOrDefault(h.Key)
                 ?? Fail("no earlier checkpoint of that name has this section"),
             BlockKind.AsInOutcome => int.TryParse(h.Target, CultureInfo.InvariantCulture, out int o) && o >= 1 && o <= outcomes.Count
                 && outcomes[o - 1].FirstOrDefault(c => c.Name == checkpoint).Units?.GetValueOrDefault(h.Key) is { } theirs
@@ -132,7 +146,7 @@ internal static partial class SnapshotReader
             return b.Lines.Count == 0 ? basis : Fail("a reference has no lines of its own");
         try
         {
-            return LineDiff.Apply(basis, b.Lines);
+            return h.Kind == BlockKind.SharedLinesAnd ? LineDiff.Apply(basis, b.Lines) : UnitDiff.Apply(basis, b.Lines);
         }
         catch (FormatException e)
         {
@@ -142,4 +156,7 @@ internal static partial class SnapshotReader
 
     [GeneratedRegex(@"^## outcome (\d+) of \d+: (.*) \((\d+) combinations?\)$")]
     internal static partial Regex OutcomeHeader();
+
+    [GeneratedRegex(@"^\(sections not listed here are as in outcome (\d+)\)$")]
+    private static partial Regex BaseLine();
 }

@@ -86,6 +86,10 @@ public sealed class SnapshotStore(string scenariosDir, string snapshotsDir, Snap
     public IReadOnlyList<string> Pending(Func<string, bool>? inScope = null) =>
         Files(ReceivedSuffix).Where(f => inScope?.Invoke(f.Id) ?? true).Select(f => f.Id).ToList();
 
+    /// <summary>Ids (under <paramref name="inScope"/>) that have a verified file.</summary>
+    public IReadOnlyList<string> VerifiedIds(Func<string, bool>? inScope = null) =>
+        Files(VerifiedSuffix).Where(f => inScope?.Invoke(f.Id) ?? true).Select(f => f.Id).ToList();
+
     /// <summary>Verified and received files whose scenario is gone.</summary>
     public IReadOnlyList<Orphan> FindOrphans(Func<string, bool>? inScope = null) =>
         Files(VerifiedSuffix).Concat(Files(ReceivedSuffix))

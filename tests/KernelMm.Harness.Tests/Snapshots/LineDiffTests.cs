@@ -43,4 +43,15 @@ public class LineDiffTests
         Assert.That(() => LineDiff.Apply(a, ["@@ -9 +9 @@", "-x"]), Throws.TypeOf<FormatException>().With.Message.Contains("does not fit"));
         Assert.That(() => LineDiff.Apply(a, ["-1"]), Throws.TypeOf<FormatException>().With.Message.Contains("expected a hunk header"));
     }
+
+    [Test]
+    public void Hunks_without_the_removed_lines_count_them_in_the_header_and_rebuild_the_same()
+    {
+        string[] a = ["1", "2", "3", "4", "5"];
+        string[] b = ["1", "x", "y", "5", "6"];
+        var hunks = LineDiff.Hunks(a, b, removed: false);
+        Assert.That(hunks, Is.EqualTo(new[] { "@@ -2,3 +2,2 @@", "+x", "+y", "@@ -5,0 +5 @@", "+6" }));
+        Assert.That(LineDiff.Apply(a, hunks), Is.EqualTo(b));
+        Assert.That(() => LineDiff.Apply(["1"], hunks), Throws.TypeOf<FormatException>().With.Message.Contains("does not fit"));
+    }
 }
