@@ -4,6 +4,9 @@
 // the aliases' permissions but never merges the split tables back, so after ~50 modules
 // of varied sizes have come and gone, DirectMap4k/2M stay fractured (until a patch that
 // restores large pages lands).
+// Each unload is one TLB flush: vm_remove_mappings flushes the module area and its pages'
+// direct-map aliases together, a range from the direct map to module space, far above
+// tlb_single_page_flush_ceiling (33 pages): flush_tlb_all, and no single-page flushes.
 Boot(memory: 4.GiB(), cpus: 2);
 
 void RecordDirectMap(string when)
@@ -34,8 +37,11 @@ RecordDirectMap("all loaded");
 Record("modules loaded", loaded.Count);
 Checkpoint("modules loaded");
 
+long fullFlushes = Kernel.Model.Tlbs.FullFlushes, pageFlushes = Kernel.Model.Tlbs.PageFlushes;
 foreach (var m in loaded)
     m.Unload();
+Record("unloads: flush_tlb_all", Kernel.Model.Tlbs.FullFlushes - fullFlushes);
+Record("unloads: single-page flushes", Kernel.Model.Tlbs.PageFlushes - pageFlushes);
 RecordDirectMap("all unloaded");
 Record("direct_map_level2_splits", Kernel.Events["direct_map_level2_splits"]);
 Record("direct_map_level3_splits", Kernel.Events["direct_map_level3_splits"]);

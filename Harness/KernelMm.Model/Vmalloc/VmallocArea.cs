@@ -12,4 +12,10 @@ public sealed class VmallocArea(int id, ulong addr, ulong size, long[] pages, st
     /// <summary>Who allocated it (vmalloc, module_alloc...), as /proc/vmallocinfo names the caller.</summary>
     public string Caller { get; } = caller;
     public ulong End => Addr + Size;
+
+    /// <summary>
+    /// VM_FLUSH_RESET_PERMS (set_vm_flush_reset_perms, 5.2+): on vfree its direct-map aliases
+    /// are reset to default and the area and the aliases flushed together (vm_remove_mappings).
+    /// </summary>
+    public bool FlushResetPerms { get; internal set; }
 }

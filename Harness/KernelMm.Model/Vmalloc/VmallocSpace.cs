@@ -78,28 +78,80 @@ public sealed class VmallocSpace(Kernel k)
     /// <summary>The area that starts at <paramref name="addr"/>, or null.</summary>
     public VmallocArea? Find(ulong addr) => _areas.GetValueOrDefault(addr);
 
-    /// <summary>vfree: clear the PTEs, flush the kernel range, free the pages. A bad address is the kernel's WARN "Trying to vfree() nonexistent vm area".</summary>
-    public void Vfree(ulong addr) => Vfree(addr, null);
-
-    /// <summary>vfree with a step between the unmap and the freeing of the pages (VM_FLUSH_RESET_PERMS's vm_remove_mappings).</summary>
-    internal void Vfree(ulong addr, Action<VmallocArea>? resetPerms)
+    /// <summary>
+    /// vfree: clear the PTEs, flush, free the pages. A plain area's range is flushed at once;
+    /// a VM_FLUSH_RESET_PERMS area goes through vm_remove_mappings. A bad address is the
+    /// kernel's WARN "Trying to vfree() nonexistent vm area".
+    /// </summary>
+    public void Vfree(ulong addr)
     {
         if (!_areas.Remove(addr, out var area))
         {
             k.Log.Warn("vfree", $"WARNING: Trying to vfree() nonexistent vm area (0x{addr:x16})");
             return;
         }
+        VunmapRangeNoflush(area);
+        if (area.FlushResetPerms)
+        {
+            vm_remove_mappings(area);
+        }
+        else
+        {
+            k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
+            k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
+        }
+        foreach (var pfn in area.Pages)
+            k.Buddy.FreePages(pfn, 0);
+    }
+
+    /// <summary>vunmap_range_noflush: the area's PTEs cleared, nothing flushed.</summary>
+    private void VunmapRangeNoflush(VmallocArea area)
+    {
         for (long i = 0; i < area.Pages.Length; i++)
         {
             var pte = k.lookup_address(area.Addr + (ulong)i * PAGE_SIZE);
             if (!pte.IsNull && pte.Level == PageLevel.PG_LEVEL_4K)
                 k.Walker.Write(pte, 0);
         }
-        k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
-        k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
-        resetPerms?.Invoke(area);
+    }
+
+    /// <summary>
+    /// vm_remove_mappings of a VM_FLUSH_RESET_PERMS area whose pages are freed (mm/vmalloc.c,
+    /// 5.2-5.x): [start, end) spans the pages' direct-map addresses; the aliases are made
+    /// invalid (set_direct_map_invalid_noflush: P and RW cleared), then _vm_unmap_aliases(start,
+    /// end, flush_dmap) flushes once, then the aliases are set back to default
+    /// (set_direct_map_default_noflush: P and RW; GLOBAL, cleared with P, does not come back).
+    /// </summary>
+    private void vm_remove_mappings(VmallocArea area)
+    {
+        ulong start = ulong.MaxValue, end = 0;
         foreach (var pfn in area.Pages)
-            k.Buddy.FreePages(pfn, 0);
+        {
+            ulong a = k.DirectMapAddress(pfn);
+            start = Math.Min(a, start);
+            end = Math.Max(a + PAGE_SIZE, end);
+        }
+        foreach (var pfn in area.Pages)
+            k.Cpa.set_direct_map_noflush(k.DirectMapAddress(pfn), 0, _PAGE_PRESENT | _PAGE_RW);
+        _vm_unmap_aliases(start, end, area);
+        foreach (var pfn in area.Pages)
+            k.Cpa.set_direct_map_noflush(k.DirectMapAddress(pfn), _PAGE_PRESENT | _PAGE_RW, 0);
+    }
+
+    /// <summary>
+    /// _vm_unmap_aliases: __purge_vmap_area_lazy widens [start, end) to the first and last
+    /// lazily freed vmap_area and flushes that with one flush_tlb_kernel_range; from the direct
+    /// map to module space that is far above tlb_single_page_flush_ceiling, so flush_tlb_all.
+    /// The model frees other areas' ranges at vfree, so the purge list holds the area being
+    /// freed (its vmap_area, guard page included); never empty, flush_dmap's own flush of
+    /// [start, end) is not reached.
+    /// </summary>
+    private void _vm_unmap_aliases(ulong start, ulong end, VmallocArea purged)
+    {
+        start = Math.Min(start, purged.Addr);
+        end = Math.Max(end, purged.End + PAGE_SIZE);
+        k.Tlbs.flush_tlb_kernel_range(start, end);
+        k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
     }
 
     /// <summary>load_module: a module with its text and data; see <see cref="KernelModule"/>.</summary>

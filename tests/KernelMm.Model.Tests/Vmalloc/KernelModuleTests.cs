@@ -36,4 +36,45 @@ public class KernelModuleTests
             Assert.Throws<KernelErrnoException>(m.Unload);
         });
     }
+
+    /// <summary>
+    /// vm_remove_mappings: the module area and its pages' direct-map aliases are flushed
+    /// together, once; the range runs from the direct map to module space, far above
+    /// tlb_single_page_flush_ceiling, so that one flush is flush_tlb_all (5.x mm/vmalloc.c,
+    /// arch/x86/mm/tlb.c flush_tlb_kernel_range).
+    /// </summary>
+    [Test]
+    public void UnloadingFlushesTheModuleAndItsAliasesOnceWithAFullFlush()
+    {
+        var k = TestKernel.Boot(pti: false);
+        var m = k.Vmalloc.LoadModule(textBytes: 3 * 4096, dataBytes: 4096);
+        for (int cpu = 0; cpu < k.Tlbs.Cpus.Count; cpu++)
+        {
+            Assert.That(k.Access(cpu, m.TextAddr), Is.True);
+            Assert.That(k.Access(cpu, k.DirectMapAddress(m.Area.Pages[0])), Is.True);
+        }
+        long full = k.Tlbs.FullFlushes, single = k.Tlbs.PageFlushes;
+        m.Unload();
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.FullFlushes - full, Is.EqualTo(1));
+            Assert.That(k.Tlbs.PageFlushes - single, Is.Zero, "no range flush of the area or of the aliases on their own");
+            Assert.That(k.Tlbs.Cpus.All(c => c.Lookup(m.TextAddr) is null && c.Lookup(k.DirectMapAddress(m.Area.Pages[0])) is null));
+            Assert.That(k.Log.Warnings, Is.Empty, "the flush point found every TLB coherent");
+        });
+    }
+
+    [Test]
+    public void APlainVfreeStillFlushesItsOwnRange()
+    {
+        var k = TestKernel.Boot(pti: false);
+        var area = k.Vmalloc.Vmalloc(4 * 4096);
+        long full = k.Tlbs.FullFlushes, single = k.Tlbs.PageFlushes;
+        k.Vmalloc.Vfree(area.Addr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.FullFlushes - full, Is.Zero);
+            Assert.That(k.Tlbs.PageFlushes - single, Is.EqualTo(4));
+        });
+    }
 }
