@@ -67,11 +67,20 @@ public class PteRefcountTests
         Assert.That(k.RunChecks(), Is.Empty);
     }
 
-    /// <summary>
-    /// An entry written behind track_pte_set's back (a real page where the zero page was): the
-    /// table still qualifies by its counts, so free_ptes must find the page itself and keep the
-    /// table, and the check reports the count that disagrees.
-    /// </summary>
+    /// <summary>An entry written behind track_pte_set's back (a real page where the zero page was): the invariant names the count that disagrees.</summary>
+    [Test]
+    public void ACountThatDisagreesWithItsTableIsReported()
+    {
+        var (k, _, p) = Boot();
+        p.Mmap(2 * MiB, at: At);
+        p.Touch(At, 2 * MiB, Access.Read);                     // 512 zero-page entries
+        long t = Table(p);
+        var table = k.Tables[t];
+        table[5] = PageBits.pfn_pte(k.AllocPages(0), PageBits.pte_flags(table[5]));
+        Assert.That(k.RunChecks().Where(w => w.Kind == "pte-refcount").Select(w => w.Message),
+            Is.EqualTo(new[] { $"table pfn:{t:x5}: pte_refcount says 512 mapped, 512 zero; the table has 512 and 511" }));
+    }
+
     [Test]
     public void WithoutThePatchTheSysctlDoesNotExist()
     {
