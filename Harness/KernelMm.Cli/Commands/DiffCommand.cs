@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KernelMm.Cli.Output;
+using KernelMm.Harness.Review;
 using KernelMm.Harness.Snapshots;
 using Spectre.Console;
 
@@ -38,10 +39,33 @@ internal static class DiffCommand
                 string verified = store.ReadVerified(id) is { } v ? TextRules.Normalize(v) : "";
                 string oldName = File.Exists(store.VerifiedPath(id)) ? ctx.Display(store.VerifiedPath(id)) : "/dev/null";
                 DiffPrinter.Print(console, UnifiedDiff.Lines(verified, received, oldName, ctx.Display(store.ReceivedPath(id)), where: SnapshotLocation.Describe));
+                // The file's diff moves sections between the shared part and the outcomes; say what changed in the states.
+                if (Summary(store, id, verified, received) is { } summary)
+                    Console.Out.WriteLine(summary);
             }
         }
         if (count == 0)
             console.WriteLine("no received snapshots");
         return count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    // Which combinations' states changed (the file's text also moves what stays the same), and where each outcome's state diff is.
+    private static string? Summary(SnapshotStore store, string id, string verified, string received)
+    {
+        string path = store.RepoRelative(store.VerifiedPath(id));
+        ScenarioChange c;
+        try
+        {
+            c = ReviewReport.Analyze(new SnapshotPair(id, verified.Length == 0 ? null : verified, received, path, path, path));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        if (c.Status != ChangeStatus.Changed || c.ChangedFormula is not { } f)
+            return null;
+        int lines = c.Outcomes.Where(o => o.Changed > 0).Max(o => ReviewReport.StateDiff(c.Id, o).Count(ch => ch == '\n'));
+        return $"{id}: {c.ChangedCombinations.Count} of {c.Combinations} combinations changed state: {f}; "
+            + $"{ReviewReport.Command(new SnapshotComparison("", 1, []), path, lines)} shows each changed outcome's state diff";
     }
 }

@@ -49,6 +49,12 @@ public partial class ReportHintTests
         foreach (var hint in hints)
             ShowsEverything(hint, hint.Contains("upstream") ? "purge [upstream]" : "purge:");
         ShowsEverything(Hints(_clone.Kmm("report", "--max-diff-lines", "5").Out).First(), "purge");
+
+        // kmm diff shows the files' text; under each it says which states changed and where their diffs are.
+        var diff = _clone.Kmm("diff");
+        var said = Regex.Match(diff.Out, @"purge: \d+ of 8 combinations changed state: [^;]+; (kmm report Snapshots-upstream/purge.verified.txt( --max-diff-lines \d+)?) shows each changed outcome's state diff");
+        Assert.That(said.Success, Is.True, diff.Out);
+        ShowsEverything(said.Groups[1].Value, "purge [upstream]");
     }
 
     [Test]
