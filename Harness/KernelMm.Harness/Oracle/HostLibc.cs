@@ -17,7 +17,7 @@ internal static class HostLibc
 
     // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
     public const long SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11, SYS_mremap = 25, SYS_madvise = 28,
-        SYS_mlock = 149, SYS_munlock = 150, SYS_prctl = 157;
+        SYS_mlock = 149, SYS_munlock = 150, SYS_prctl = 157, SYS_sched_setaffinity = 203;
     public const long PR_SET_THP_DISABLE = 41;
 
 #pragma warning disable SYSLIB1054 // blittable signatures: DllImport needs no generated marshalling.
@@ -47,6 +47,9 @@ internal static class HostLibc
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int sig);
+
+    [DllImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
+    public static extern unsafe int SchedGetaffinity(int pid, nuint size, byte* mask);
 
     [DllImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     public static extern unsafe int Waitpid(int pid, int* status, int options);

@@ -36,6 +36,27 @@ internal sealed unsafe class HostSession : IDisposable
         if (HostLibc.Mprotect(_code, _codeLen, PROT_READ | PROT_EXEC) != 0)
             throw new OracleHostException($"mprotect(PROT_EXEC) of the agent's code failed (errno {Errno})");
         ZeroPfn = FindZeroPfn();
+        // One CPU for every agent, as a mask in this process's memory that each agent's copy
+        // of it still holds at the same address (sched_setaffinity reads it from the caller).
+        _cpuMask = Mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (_cpuMask == -1)
+            throw new OracleHostException($"mmap for the CPU mask failed (errno {Errno})");
+        int cpu = FirstAllowedCpu();
+        ((byte*)_cpuMask)[cpu / 8] = (byte)(1 << (cpu % 8));
+    }
+
+    private readonly nint _cpuMask;
+
+    /// <summary>The lowest CPU this process may run on (sched_getaffinity), where every agent runs.</summary>
+    private static int FirstAllowedCpu()
+    {
+        var mask = stackalloc byte[128];
+        if (SchedGetaffinity(0, 128, mask) < 0)
+            return 0;
+        for (int i = 0; i < 128 * 8; i++)
+            if ((mask[i / 8] & (1 << (i % 8))) != 0)
+                return i;
+        return 0;
     }
 
     public AddressWindow Window { get; }
@@ -66,6 +87,10 @@ internal sealed unsafe class HostSession : IDisposable
 
         agent.Nop();
         UnregisterRseq(agent, rseq);
+        // Pinned, an agent never meets a stale read-only TLB entry on another CPU after a
+        // copy-on-write reuse made a page writable (x86 upgrades permissions without a
+        // flush; the next access elsewhere is a spurious fault, counted in min_flt).
+        Expect(agent.Syscall(SYS_sched_setaffinity, 0, 128, _cpuMask), "sched_setaffinity");
         Expect(agent.Syscall(SYS_munmap, (long)Window.HostBase, (long)AddressWindow.PgdirSize), "munmap of the window's reservation");
         Expect(agent.Syscall(SYS_prctl, PR_SET_THP_DISABLE, 1), "prctl(PR_SET_THP_DISABLE)");
         ulong start = Window.ToHost(modelStackStart);
@@ -171,5 +196,6 @@ internal sealed unsafe class HostSession : IDisposable
             _ = Munmap((nint)Window.HostBase, unchecked((nuint)AddressWindow.PgdirSize));
         _reserved = false;
         _ = Munmap(_code, _codeLen);
+        _ = Munmap(_cpuMask, 4096);
     }
 }
