@@ -39,6 +39,7 @@ public sealed partial class Kernel
         Cpa = new ChangePageAttr(this);
         SetMemory = new SetMemory(this);
         Vmalloc = new VmallocSpace(this);
+        Tlbs.MayBeStale = Vmalloc.IsLazilyFreed;
         Meminfo = new Meminfo(this);
         Memcgs = new MemcgController(this);
         PageTablePages = new PageTablePages(this);

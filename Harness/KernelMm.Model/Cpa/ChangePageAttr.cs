@@ -49,6 +49,9 @@ public sealed class ChangePageAttr(Kernel k)
             k.Log.WarnOnce("cpa-misaligned", $"WARNING: misaligned address 0x{cpa.Vaddr[0]:x} in change_page_attr_set_clr");
             cpa.Vaddr[0] &= PAGE_MASK;
         }
+        // vm_unmap_aliases: no lazily freed vmalloc range may keep an alias of these pages
+        // with the old attributes in a TLB (kmap_flush_unused has nothing to do on x86-64).
+        k.Vmalloc.VmUnmapAliases();
 
         // "No alias checking for _NX bit modifications" (5.x): set_memory_nx/x touch neither
         // alias, force no full flush and, not being primary, take a missing pte quietly.

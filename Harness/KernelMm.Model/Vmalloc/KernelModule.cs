@@ -1,3 +1,4 @@
+using static KernelMm.Model.Paging.PageBits;
 using static KernelMm.Model.Paging.PageShifts;
 
 namespace KernelMm.Model.Vmalloc;
@@ -38,22 +39,39 @@ public sealed class KernelModule
         long dataPages = (long)(KernelLayout.RoundUp((ulong)dataBytes, PAGE_SIZE) >> PAGE_SHIFT);
         var area = k.Vmalloc.ModuleAlloc((textPages + dataPages) * (long)PAGE_SIZE, $"load_module+{id}");
         var m = new KernelModule(k, id, area, textPages, dataPages);
-        // module_enable_ro: set_vm_flush_reset_perms(core_layout.base), then the text read-only.
-        area.FlushResetPerms = true;
         k.SetMemory.ReadOnly(m.TextAddr, textPages);
         k.SetMemory.Exec(m.TextAddr, textPages);
         return m;
     }
 
     /// <summary>
-    /// free_module: module_memfree, the vfree of a VM_FLUSH_RESET_PERMS area: unmapped, its
-    /// direct-map aliases reset, one flush for both (<see cref="VmallocSpace"/>'s vm_remove_mappings).
+    /// free_module: vfree of a VM_FLUSH_RESET_PERMS area (vm_remove_mappings): unmap it (the
+    /// range goes on the lazy purge list), set each page's direct-map alias invalid
+    /// (set_direct_map_invalid_noflush: clear P and RW), _vm_unmap_aliases over the aliases'
+    /// range (which purges every lazy area, this one too, in one flush), then set them back
+    /// to default (set_direct_map_default_noflush: set P and RW). GLOBAL, cleared with P,
+    /// does not come back.
     /// </summary>
     public void Unload()
     {
         if (!Loaded)
             throw new KernelErrnoException("delete_module", Errno.ENOENT, $"module {Id} is not loaded");
         Loaded = false;
-        _k.Vmalloc.Vfree(Area.Addr);
+        var pages = Area.Pages;
+        ulong start = ulong.MaxValue, end = 0;
+        foreach (var pfn in pages)
+        {
+            ulong a = _k.DirectMapAddress(pfn);
+            start = Math.Min(start, a);
+            end = Math.Max(end, a + PAGE_SIZE);
+        }
+        _k.Vmalloc.Vfree(Area.Addr, area =>
+        {
+            foreach (var p in area.Pages)
+                _k.Cpa.set_direct_map_noflush(_k.DirectMapAddress(p), 0, _PAGE_PRESENT | _PAGE_RW);
+            _k.Vmalloc.VmUnmapAliases(start, end, flush: true);
+            foreach (var p in area.Pages)
+                _k.Cpa.set_direct_map_noflush(_k.DirectMapAddress(p), _PAGE_PRESENT | _PAGE_RW, 0);
+        });
     }
 }

@@ -6,17 +6,47 @@ using static KernelMm.Model.Paging.PageShifts;
 namespace KernelMm.Model.Vmalloc;
 
 /// <summary>
-/// vmalloc and module_alloc: lowest-address first fit in [VMALLOC_START, VMALLOC_END) or
-/// [MODULES_VADDR, MODULES_END), a guard page after each area, order-0 pages mapped with
-/// PAGE_KERNEL 4K PTEs. vfree unmaps, flushes the range and frees the pages at once (the
-/// model has no lazy purge), and like the kernel never frees the page tables.
+/// vmalloc and module_alloc as mm/vmalloc.c (5.x) has them: lowest-address first fit in
+/// [VMALLOC_START, VMALLOC_END) or [MODULES_VADDR, MODULES_END) (alloc_vmap_area over the
+/// free tree), a guard page after each area, order-0 pages mapped with PAGE_KERNEL 4K PTEs.
+/// vfree unmaps at once (unmap_kernel_range_noflush) and frees the pages, but the virtual
+/// range goes on the lazy purge list (free_vmap_area_noflush) unflushed and out of the free
+/// tree, so later areas go above it; only when more than lazy_max_pages are lazily freed
+/// (or vm_unmap_aliases, or an allocation that finds no room) does __purge_vmap_area_lazy
+/// flush their span and give the ranges back. Like the kernel it never frees the page
+/// tables: areas that climb into fresh 2M regions make new PTE tables (and, with KAISER, new
+/// shadow tables for what is user-mapped there).
 /// </summary>
 public sealed class VmallocSpace(Kernel k)
 {
     private readonly SortedDictionary<ulong, VmallocArea> _areas = [];
+    // vmap_purge_list: each lazily freed vmap_area's [va_start, va_end) (the guard page included).
+    private readonly SortedDictionary<ulong, ulong> _lazy = [];
     private int _nextId = 1;
 
     public IEnumerable<VmallocArea> Areas => _areas.Values;
+
+    /// <summary>vmap_lazy_nr: pages of the areas on the purge list.</summary>
+    public long VmapLazyNr { get; private set; }
+
+    /// <summary>The ranges freed but not yet purged (their translations may still be cached: the kernel's lazy TLB flush).</summary>
+    public IEnumerable<(ulong Start, ulong End)> LazilyFreed => _lazy.Select(x => (x.Key, x.Value));
+
+    /// <summary>lazy_max_pages: 32 MiB of pages times fls(num_online_cpus()).</summary>
+    public long LazyMaxPages => (32L << 20 >> PAGE_SHIFT) * (32 - System.Numerics.BitOperations.LeadingZeroCount((uint)k.Options.Cpus));
+
+    /// <summary>Whether <paramref name="va"/> is in a range freed but not yet purged: a stale translation there is the kernel's design, not a missing flush.</summary>
+    public bool IsLazilyFreed(ulong va)
+    {
+        foreach (var (start, end) in _lazy)
+        {
+            if (start > va)
+                return false;
+            if (va < end)
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>vmalloc: <paramref name="bytes"/> rounded up to pages; throws ENOMEM when it cannot.</summary>
     public VmallocArea Vmalloc(long bytes, string caller = "vmalloc") =>
@@ -35,8 +65,11 @@ public sealed class VmallocSpace(Kernel k)
         if (bytes <= 0)
             throw new KernelErrnoException(call, Errno.EINVAL, $"size {bytes}");
         ulong size = KernelLayout.RoundUp((ulong)bytes, PAGE_SIZE);
-        ulong addr = FindFree(start, end, size + PAGE_SIZE)
-            ?? throw new KernelErrnoException(call, Errno.ENOMEM, "no free virtual range");
+        ulong? found = FindFree(start, end, size + PAGE_SIZE);
+        // alloc_vmap_area's overflow path: purge the lazy areas once and retry.
+        if (found is null && PurgeVmapAreaLazy(ulong.MaxValue, 0))
+            found = FindFree(start, end, size + PAGE_SIZE);
+        ulong addr = found ?? throw new KernelErrnoException(call, Errno.ENOMEM, "no free virtual range");
         int id = _nextId++;
         long n = (long)(size >> PAGE_SHIFT);
         var pages = new long[n];
@@ -61,97 +94,114 @@ public sealed class VmallocSpace(Kernel k)
         return area;
     }
 
+    /// <summary>The lowest gap of [start, end) that fits: neither a busy area nor a lazily freed one is free.</summary>
     private ulong? FindFree(ulong start, ulong end, ulong sizeWithGuard)
     {
         ulong cursor = start;
-        foreach (var a in _areas.Values)
+        foreach (var (aStart, aEnd) in Occupied())
         {
-            if (a.Addr < start || a.Addr >= end)
+            if (aStart < start || aStart >= end)
                 continue;
-            if (a.Addr - cursor >= sizeWithGuard && a.Addr >= cursor)
+            if (aStart >= cursor && aStart - cursor >= sizeWithGuard)
                 return cursor;
-            cursor = Math.Max(cursor, a.End + PAGE_SIZE);
+            cursor = Math.Max(cursor, aEnd);
         }
-        return end - cursor >= sizeWithGuard && end > cursor ? cursor : null;
+        return end > cursor && end - cursor >= sizeWithGuard ? cursor : null;
+    }
+
+    /// <summary>Busy areas (with their guard page) and lazily freed ranges, by address.</summary>
+    private IEnumerable<(ulong Start, ulong End)> Occupied()
+    {
+        using var busy = _areas.Values.GetEnumerator();
+        using var lazy = _lazy.GetEnumerator();
+        bool b = busy.MoveNext(), l = lazy.MoveNext();
+        while (b || l)
+        {
+            if (b && (!l || busy.Current.Addr < lazy.Current.Key))
+            {
+                yield return (busy.Current.Addr, busy.Current.End + PAGE_SIZE);
+                b = busy.MoveNext();
+            }
+            else
+            {
+                yield return (lazy.Current.Key, lazy.Current.Value);
+                l = lazy.MoveNext();
+            }
+        }
     }
 
     /// <summary>The area that starts at <paramref name="addr"/>, or null.</summary>
     public VmallocArea? Find(ulong addr) => _areas.GetValueOrDefault(addr);
 
+    /// <summary>vfree: unmap, put the range on the purge list, free the pages. A bad address is the kernel's WARN "Trying to vfree() nonexistent vm area".</summary>
+    public void Vfree(ulong addr) => Vfree(addr, null);
+
     /// <summary>
-    /// vfree: clear the PTEs, flush, free the pages. A plain area's range is flushed at once;
-    /// a VM_FLUSH_RESET_PERMS area goes through vm_remove_mappings. A bad address is the
-    /// kernel's WARN "Trying to vfree() nonexistent vm area".
+    /// __vunmap: remove_vm_area (unmap_kernel_range_noflush, then free_vmap_area_noflush),
+    /// then, for a VM_FLUSH_RESET_PERMS area, <paramref name="resetPerms"/> (vm_remove_mappings'
+    /// direct-map reset around <see cref="VmUnmapAliases"/>), then the pages go back.
     /// </summary>
-    public void Vfree(ulong addr)
+    internal void Vfree(ulong addr, Action<VmallocArea>? resetPerms)
     {
         if (!_areas.Remove(addr, out var area))
         {
             k.Log.Warn("vfree", $"WARNING: Trying to vfree() nonexistent vm area (0x{addr:x16})");
             return;
         }
-        VunmapRangeNoflush(area);
-        if (area.FlushResetPerms)
-        {
-            vm_remove_mappings(area);
-        }
-        else
-        {
-            k.Tlbs.flush_tlb_kernel_range(area.Addr, area.End);
-            k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
-        }
-        foreach (var pfn in area.Pages)
-            k.Buddy.FreePages(pfn, 0);
-    }
-
-    /// <summary>vunmap_range_noflush: the area's PTEs cleared, nothing flushed.</summary>
-    private void VunmapRangeNoflush(VmallocArea area)
-    {
         for (long i = 0; i < area.Pages.Length; i++)
         {
             var pte = k.lookup_address(area.Addr + (ulong)i * PAGE_SIZE);
             if (!pte.IsNull && pte.Level == PageLevel.PG_LEVEL_4K)
                 k.Walker.Write(pte, 0);
         }
+        FreeVmapAreaNoflush(area.Addr, area.End + PAGE_SIZE);
+        resetPerms?.Invoke(area);
+        foreach (var pfn in area.Pages)
+            k.Buddy.FreePages(pfn, 0);
+    }
+
+    /// <summary>free_vmap_area_noflush: onto vmap_purge_list, unflushed; past lazy_max_pages, try_purge_vmap_area_lazy.</summary>
+    private void FreeVmapAreaNoflush(ulong start, ulong end)
+    {
+        _lazy.Add(start, end);
+        VmapLazyNr += (long)((end - start) >> PAGE_SHIFT);
+        if (VmapLazyNr > LazyMaxPages)
+            PurgeVmapAreaLazy(ulong.MaxValue, 0);
     }
 
     /// <summary>
-    /// vm_remove_mappings of a VM_FLUSH_RESET_PERMS area whose pages are freed (mm/vmalloc.c,
-    /// 5.2-5.x): [start, end) spans the pages' direct-map addresses; the aliases are made
-    /// invalid (set_direct_map_invalid_noflush: P and RW cleared), then _vm_unmap_aliases(start,
-    /// end, flush_dmap) flushes once, then the aliases are set back to default
-    /// (set_direct_map_default_noflush: P and RW; GLOBAL, cleared with P, does not come back).
+    /// __purge_vmap_area_lazy: nothing to do (false) with an empty list; else one
+    /// flush_tlb_kernel_range over the span of [start, end) and every lazy area (a full
+    /// flush past 33 pages), then the ranges go back to the free tree.
     /// </summary>
-    private void vm_remove_mappings(VmallocArea area)
+    private bool PurgeVmapAreaLazy(ulong start, ulong end)
     {
-        ulong start = ulong.MaxValue, end = 0;
-        foreach (var pfn in area.Pages)
+        if (_lazy.Count == 0)
+            return false;
+        foreach (var (s, e) in _lazy)
         {
-            ulong a = k.DirectMapAddress(pfn);
-            start = Math.Min(a, start);
-            end = Math.Max(a + PAGE_SIZE, end);
+            start = Math.Min(start, s);
+            end = Math.Max(end, e);
         }
-        foreach (var pfn in area.Pages)
-            k.Cpa.set_direct_map_noflush(k.DirectMapAddress(pfn), 0, _PAGE_PRESENT | _PAGE_RW);
-        _vm_unmap_aliases(start, end, area);
-        foreach (var pfn in area.Pages)
-            k.Cpa.set_direct_map_noflush(k.DirectMapAddress(pfn), _PAGE_PRESENT | _PAGE_RW, 0);
+        k.Tlbs.flush_tlb_kernel_range(start, end);
+        _lazy.Clear();
+        VmapLazyNr = 0;
+        k.FlushPoint("__purge_vmap_area_lazy", Tlb.FlushScope.KernelHalf);
+        return true;
     }
 
     /// <summary>
-    /// _vm_unmap_aliases: __purge_vmap_area_lazy widens [start, end) to the first and last
-    /// lazily freed vmap_area and flushes that with one flush_tlb_kernel_range; from the direct
-    /// map to module space that is far above tlb_single_page_flush_ceiling, so flush_tlb_all.
-    /// The model frees other areas' ranges at vfree, so the purge list holds the area being
-    /// freed (its vmap_area, guard page included); never empty, flush_dmap's own flush of
-    /// [start, end) is not reached.
+    /// _vm_unmap_aliases (vm_unmap_aliases with <paramref name="flush"/> false, as
+    /// change_page_attr_set_clr calls it): purge the lazy areas with [start, end) in the
+    /// flush; with <paramref name="flush"/> and nothing to purge, flush [start, end) alone.
     /// </summary>
-    private void _vm_unmap_aliases(ulong start, ulong end, VmallocArea purged)
+    internal void VmUnmapAliases(ulong start = ulong.MaxValue, ulong end = 0, bool flush = false)
     {
-        start = Math.Min(start, purged.Addr);
-        end = Math.Max(end, purged.End + PAGE_SIZE);
-        k.Tlbs.flush_tlb_kernel_range(start, end);
-        k.FlushPoint("vfree", Tlb.FlushScope.KernelHalf);
+        if (!PurgeVmapAreaLazy(start, end) && flush)
+        {
+            k.Tlbs.flush_tlb_kernel_range(start, end);
+            k.FlushPoint("vm_unmap_aliases", Tlb.FlushScope.KernelHalf);
+        }
     }
 
     /// <summary>load_module: a module with its text and data; see <see cref="KernelModule"/>.</summary>
