@@ -42,6 +42,7 @@ public sealed partial class Kernel
         Tlbs.MayBeStale = Vmalloc.IsLazilyFreed;
         Meminfo = new Meminfo(this);
         Memcgs = new MemcgController(this);
+        Buddy.MemcgName = id => Memcgs.ById(id)?.Name;
         PageTablePages = new PageTablePages(this);
         Overcommit = new Overcommit(this);
         if (Options.Pti)

@@ -11,6 +11,15 @@ public class KernelLog
 
     public IReadOnlyList<KernelWarning> Warnings => _warnings;
 
+    /// <summary>CONFIG_HZ of x86_64_defconfig.</summary>
+    public const int HZ = 1000;
+
+    /// <summary>
+    /// jiffies since boot, for the kernel's rate limits (bad_page's 60 a minute). Nothing the
+    /// model does takes time, so a scenario runs within its first minute; tests move it.
+    /// </summary>
+    public long Jiffies { get; set; }
+
     /// <summary>TAINT_BAD_PAGE and friends, by letter as /proc/sys/kernel/tainted's decoding prints them.</summary>
     public SortedSet<char> Taints { get; } = [];
 

@@ -408,31 +408,65 @@ public sealed class BuddyAllocator
     }
 
     /// <summary>
-    /// page_bad_reason of free_pages_check: the first reason a page may not be freed, or
-    /// null. Order and wording follow mm/page_alloc.c.
+    /// page_bad_reason (mm/page_alloc.c, 5.x) of free_pages_check: every test runs and the
+    /// last that matches wins (a still-charged page table is "page still charged to cgroup",
+    /// not "nonzero mapcount"); null for a good page. page->mapping needs no test here:
+    /// free_pages_prepare has cleared an anonymous page's, and the model keeps no other.
     /// </summary>
     public static string? FreePagesCheckReason(Page page, bool tail = false)
     {
-        if (page.MapCount != MapcountValues.Unmapped)
-            return "nonzero mapcount";
+        string? reason = null;
+        if (DumpPage.MapcountWord(page) != MapcountValues.Unmapped)
+            reason = "nonzero mapcount";
         if (!tail && page.RefCount != 0)
-            return "nonzero _refcount";
+            reason = "nonzero _refcount";
         if ((page.Flags & PageFlags.CheckAtFree) != 0)
-            return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+            reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
         if (page.MemcgId != 0)
-            return "page still charged to cgroup";
-        return null;
+            reason = "page still charged to cgroup";
+        return reason;
     }
 
-    /// <summary>bad_page: "BUG: Bad page state", TAINT_BAD_PAGE, the page leaked.</summary>
+    /// <summary>The name of a memory cgroup by id, for dump_page's page->mem_cgroup line.</summary>
+    public Func<int, string?>? MemcgName { get; set; }
+
+    /// <summary>
+    /// bad_page (mm/page_alloc.c, 5.x): a burst of 60 reports, then quiet for the rest of
+    /// that minute, counting what it does not print; the first report after the minute says
+    /// how many were suppressed. Each report is the BUG line and dump_page's lines. Then
+    /// page_mapcount_reset, TAINT_BAD_PAGE, and the page is leaked.
+    /// </summary>
     private void BadPage(long pfn, string reason)
     {
-        var p = _frames.Peek(pfn);
-        _log.Warn("bad-page",
-            $"BUG: Bad page state in process {CurrentComm}  pfn:{pfn:x5}: page dumped because: {reason} " +
-            $"(refcount:{p.RefCount} mapcount:{p.MapCount + 1} flags:{p.Flags} owner:{p.OwnerKind}/{p.OwnerId} memcg:{p.MemcgId})");
+        ref var p = ref _frames[pfn];
+        if (_badShown == 60)
+        {
+            if (_log.Jiffies < _badResume)
+            {
+                _badUnshown++;
+                goto out_;
+            }
+            if (_badUnshown != 0)
+            {
+                _log.Warn("bad-page", $"BUG: Bad page state: {_badUnshown} messages suppressed");
+                _badUnshown = 0;
+            }
+            _badShown = 0;
+        }
+        if (_badShown++ == 0)
+            _badResume = _log.Jiffies + 60 * KernelLog.HZ;
+        _log.Warn("bad-page", $"BUG: Bad page state in process {CurrentComm}  pfn:{pfn:x5}");
+        foreach (var line in DumpPage.Lines(pfn, p, ZoneOf(pfn).Type, reason, p.MemcgId != 0 ? MemcgName?.Invoke(p.MemcgId) ?? $"memcg {p.MemcgId}" : null))
+            _log.Warn("bad-page", line);
+    out_:
+        // page_mapcount_reset: the other fields stay for debugging, but not the _mapcount
+        // word (PageBuddy could make trouble), which holds the page_type too.
+        p.MapCount = MapcountValues.Unmapped;
+        p.Flags &= ~PageFlags.PG_table;
         _log.Taint('B');
     }
+
+    private long _badShown, _badUnshown, _badResume;
 
     /// <summary>__free_one_page: merge with free buddies up to MAX_ORDER, then queue the block.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -25,13 +25,14 @@ public enum PageFlags : ushort
     PG_mlocked = 1 << 12,
     /// <summary>PageAnon: the kernel keeps it in the low bit of page-&gt;mapping.</summary>
     PG_anon = 1 << 13,
-    /// <summary>PageTable (a page_type bit since 4.18).</summary>
+    /// <summary>PageTable: a page_type bit since 4.18, kept in the _mapcount word (see <see cref="DumpPage.MapcountWord"/>), so not a page flag the free check tests.</summary>
     PG_table = 1 << 14,
     PG_hwpoison = 1 << 15,
 
     /// <summary>
-    /// PAGE_FLAGS_CHECK_AT_FREE of include/linux/page-flags.h (the subset the model keeps):
-    /// any of these on a page being freed is "Bad page state".
+    /// PAGE_FLAGS_CHECK_AT_FREE of include/linux/page-flags.h (5.x; the subset the model
+    /// keeps): any of these on a page being freed is "Bad page state". A leftover PageTable
+    /// is not among them: it is in the _mapcount word, so it reads "nonzero mapcount".
     /// </summary>
-    CheckAtFree = PG_lru | PG_locked | PG_private | PG_writeback | PG_reserved | PG_slab | PG_active | PG_mlocked | PG_table,
+    CheckAtFree = PG_lru | PG_locked | PG_private | PG_writeback | PG_reserved | PG_slab | PG_active | PG_mlocked,
 }
