@@ -88,6 +88,9 @@ public sealed class TlbSet
     public int CheckCoherence(PageWalker walker, Func<int, long> pgdOf, KernelLog log, string where, FlushScope scope)
     {
         int findings = 0;
+        // The entries are checked in address order, so most walks end in the PTE table of the
+        // one before: the check remembers it (for this check only; nothing changes meanwhile).
+        PteTableCache? memo = null;
         foreach (var cpu in _cpus)
         {
             if (cpu.Count == 0 || scope.Pgd >= 0 && cpu.CurrentPgd != scope.Pgd)
@@ -109,6 +112,9 @@ public sealed class TlbSet
                     string isNow = now is { } m ? $"{Size(m.Level)} pfn:{m.PfnOf(at):x} flags:{m.Flags:x}" : "not present";
                     log.Warn("stale-tlb", $"{where}: CPU {cpu.Cpu} holds a stale translation of 0x{at:x16}: cached {was}, tables say {isNow}");
                 }
+                // Only a larger entry can also match this one's addresses.
+                if (t.Level >= largest)
+                    continue;
                 foreach (var other in cpu.Covering(t.VirtualBase))
                 {
                     var o = other.Translation;
