@@ -65,7 +65,7 @@ public class KernelModuleTests
     }
 
     [Test]
-    public void APlainVfreeStillFlushesItsOwnRange()
+    public void APlainVfreeFlushesNothingUntilThePurge()
     {
         var k = TestKernel.Boot(pti: false);
         var area = k.Vmalloc.Vmalloc(4 * 4096);
@@ -73,8 +73,8 @@ public class KernelModuleTests
         k.Vmalloc.Vfree(area.Addr);
         Assert.Multiple(() =>
         {
-            Assert.That(k.Tlbs.FullFlushes - full, Is.Zero);
-            Assert.That(k.Tlbs.PageFlushes - single, Is.EqualTo(4));
+            Assert.That(k.Tlbs.FullFlushes - full, Is.Zero, "free_vmap_area_noflush: the range waits on the purge list");
+            Assert.That(k.Tlbs.PageFlushes - single, Is.Zero);
         });
     }
 }
