@@ -105,8 +105,24 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
         var log = k.Log.Warnings;
         var bad = new List<KernelWarning>();
         for (int i = _logSeen; i < log.Count; i++)
+        {
+            if (log[i].Kind == "bad-page" && log[i].Message.StartsWith("BUG: Bad page state in process", StringComparison.Ordinal))
+            {
+                // A report is its BUG line and the dump_page lines under it: judged whole.
+                int end = i + 1;
+                while (end < log.Count && log[end].Kind == "bad-page" && !log[end].Message.StartsWith("BUG: Bad page state", StringComparison.Ordinal))
+                    end++;
+                var report = new List<KernelWarning>();
+                for (int j = i; j < end; j++)
+                    report.Add(log[j]);
+                if (!FuzzOracle.BadPageReportExplained(report, combination))
+                    bad.AddRange(report);
+                i = end - 1;
+                continue;
+            }
             if (!FuzzOracle.LogExplained(log[i], combination, k))
                 bad.Add(log[i]);
+        }
         _logSeen = log.Count;
         foreach (var w in k.RunChecks())
             if (!FuzzOracle.FindingExplained(w, combination))

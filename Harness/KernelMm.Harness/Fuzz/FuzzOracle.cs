@@ -24,18 +24,23 @@ public static class FuzzOracle
         {
             // __cpa_process_fault: a set_memory_* request running past the direct map's end.
             "cpa" => ZeroPteBeyondDirectMap(w.Message, k),
-            // restore-large-pages (patch 4) collapses the whole PUD around a request, the boot
-            // map's 4K head too, and __free_page's its PTE table: a memblock table (alloc_low_page
-            // before after_bootmem), still PG_reserved, which free_pages_check reports.
-            "bad-page" => c.IsApplied("restore-large-pages")
-                && w.Message.Contains("PAGE_FLAGS_CHECK_AT_FREE flag(s) set", StringComparison.Ordinal)
-                && w.Message.Contains("flags:PG_reserved owner:KernelPageTable/", StringComparison.Ordinal),
             // Boot's notice that protectPageTables is off under pti: the boot options the
             // program drew, not a kernel fault (the PKS series disables its tables under PTI).
             "boot" => w.Message.StartsWith("protectPageTables: PKS page tables are off because pti is on", StringComparison.Ordinal),
             _ => false,
         };
     }
+
+    /// <summary>
+    /// One bad_page report (its BUG line and the dump_page lines after it), explained as a
+    /// whole: restore-large-pages (patch 4) collapses the whole PUD around a request, the boot
+    /// map's 4K head too, and __free_page's its PTE table, a memblock table (alloc_low_page
+    /// before after_bootmem) still PG_reserved, which free_pages_check reports.
+    /// </summary>
+    public static bool BadPageReportExplained(IReadOnlyList<KernelWarning> report, Combination c) =>
+        c.IsApplied("restore-large-pages")
+        && report.Any(w => w.Message == "page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
+        && report.Any(w => w.Message.StartsWith("flags: 0x", StringComparison.Ordinal) && w.Message.EndsWith("(reserved)", StringComparison.Ordinal));
 
     private static bool ZeroPteBeyondDirectMap(string message, Kernel k)
     {
