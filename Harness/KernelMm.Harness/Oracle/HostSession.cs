@@ -47,6 +47,29 @@ internal sealed unsafe class HostSession : IDisposable
 
     private readonly nint _cpuMask;
 
+    // 32 zero bytes in the mask's page: a struct sigaction of SIG_DFL, and an empty sigset.
+    private nint ZeroedSigaction => _cpuMask + 2048;
+
+    /// <summary>
+    /// Every signal back to SIG_DFL and none blocked. A fork keeps the runtime's handlers
+    /// (.NET installs SIGCHLD, SIGINT, SIGTERM, SIGCONT, SIGWINCH ... handlers): a forked
+    /// agent's exit would run the runtime's SIGCHLD handler in its parent agent, managed
+    /// process code on a signal frame pushed onto the agent's stack (two pages: two minor
+    /// faults in its figures, seen at the end of fork-cow). At SIG_DFL the kernel discards
+    /// SIGCHLD unseen, and a terminating signal ends the agent.
+    /// </summary>
+    private void ResetSignals(HostAgent agent)
+    {
+        const long SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14, SIG_SETMASK = 2;
+        for (long sig = 1; sig <= 64; sig++)
+        {
+            if (sig is 9 or 19) // SIGKILL, SIGSTOP: no action to set
+                continue;
+            Expect(agent.Syscall(SYS_rt_sigaction, sig, ZeroedSigaction, 0, 8), $"rt_sigaction({sig}, SIG_DFL)");
+        }
+        Expect(agent.Syscall(SYS_rt_sigprocmask, SIG_SETMASK, ZeroedSigaction, 0, 8), "rt_sigprocmask(SIG_SETMASK, empty)");
+    }
+
     /// <summary>The lowest CPU this process may run on (sched_getaffinity), where every agent runs.</summary>
     private static int FirstAllowedCpu()
     {
@@ -91,6 +114,7 @@ internal sealed unsafe class HostSession : IDisposable
         // copy-on-write reuse made a page writable (x86 upgrades permissions without a
         // flush; the next access elsewhere is a spurious fault, counted in min_flt).
         Expect(agent.Syscall(SYS_sched_setaffinity, 0, 128, _cpuMask), "sched_setaffinity");
+        ResetSignals(agent);
         Expect(agent.Syscall(SYS_munmap, (long)Window.HostBase, (long)AddressWindow.PgdirSize), "munmap of the window's reservation");
         Expect(agent.Syscall(SYS_prctl, PR_SET_THP_DISABLE, 1), "prctl(PR_SET_THP_DISABLE)");
         ulong start = Window.ToHost(modelStackStart);
