@@ -42,14 +42,5 @@ public sealed class KmemUnchargeFree() : Patch(
     public static bool PageKmem(Kernel k, long pfn) => k.Frames.Peek(pfn).MapCount == MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE;
 
     /// <summary>__SetPageKmem: VM_BUG_ON_PAGE unless _mapcount is -1 (recorded; the page is left unmarked).</summary>
-    private static void SetPageKmem(Kernel k, long pfn)
-    {
-        ref var p = ref k.Frames[pfn];
-        if (p.MapCount != MapcountValues.Unmapped)
-        {
-            k.Log.Warn("kmem", $"VM_BUG_ON_PAGE(atomic_read(&page->_mapcount) != -1): pfn:{pfn:x5} mapcount {p.MapCount}");
-            return;
-        }
-        p.MapCount = MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE;
-    }
+    private static void SetPageKmem(Kernel k, long pfn) => PageTypeMark.Set(k, pfn, MapcountValues.PAGE_KMEM_MAPCOUNT_VALUE, "kmem");
 }

@@ -67,14 +67,5 @@ public sealed class KmemcgPageAlloc() : Descendant(
     }
 
     /// <summary>__SetPageKmemcg: VM_BUG_ON_PAGE unless _mapcount is -1 (recorded; the page is left unmarked).</summary>
-    private static void SetPageKmemcg(Kernel k, long pfn)
-    {
-        ref var p = ref k.Frames[pfn];
-        if (p.MapCount != MapcountValues.Unmapped)
-        {
-            k.Log.Warn("kmemcg", $"VM_BUG_ON_PAGE(atomic_read(&page->_mapcount) != -1): pfn:{pfn:x5} mapcount {p.MapCount}");
-            return;
-        }
-        p.MapCount = MapcountValues.PAGE_KMEMCG_MAPCOUNT_VALUE;
-    }
+    private static void SetPageKmemcg(Kernel k, long pfn) => PageTypeMark.Set(k, pfn, MapcountValues.PAGE_KMEMCG_MAPCOUNT_VALUE, "kmemcg");
 }

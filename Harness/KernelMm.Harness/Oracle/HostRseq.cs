@@ -22,6 +22,14 @@ internal static unsafe class HostRseq
 
     private const long SYS_arch_prctl = 158, ARCH_GET_FS = 0x1003;
 
+    // glibc's __rseq_offset and __rseq_size, looked up once per process (they never move).
+    private static readonly Lazy<(nint Offset, nint Size)?> Symbols = new(() =>
+        NativeLibrary.TryLoad("libc.so.6", out nint libc)
+        && NativeLibrary.TryGetExport(libc, "__rseq_offset", out nint offset)
+        && NativeLibrary.TryGetExport(libc, "__rseq_size", out nint size)
+            ? (offset, size)
+            : null);
+
     /// <summary>
     /// The address of this thread's rseq area and the lengths glibc may have registered it
     /// with (32, its struct rseq_area, or __rseq_size), or null when glibc registers none
@@ -29,10 +37,7 @@ internal static unsafe class HostRseq
     /// </summary>
     public static (long Address, long[] Lengths)? OfThisThread()
     {
-        if (!NativeLibrary.TryLoad("libc.so.6", out nint libc))
-            return null;
-        if (!NativeLibrary.TryGetExport(libc, "__rseq_offset", out nint offsetSym)
-            || !NativeLibrary.TryGetExport(libc, "__rseq_size", out nint sizeSym))
+        if (Symbols.Value is not var (offsetSym, sizeSym))
             return null;
         uint size = *(uint*)sizeSym;
         if (size == 0)

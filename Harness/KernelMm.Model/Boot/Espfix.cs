@@ -97,27 +97,8 @@ public sealed class Espfix
         {
             ulong ptemask = _k.__supported_pte_mask;
             var pudPage = _k.Tables[_k.Image.EspfixPudPagePfn];
-            int ui = pud_index(addr);
-            ulong pud = pudPage[ui];
-            if (!pud_present(pud))
-            {
-                long pmdPfn = Alloc(PageOwnerKind.KernelPageTable, "ESPfix PMD table");
-                _k.Tables.Create(pmdPfn);
-                pud = mk_table(pmdPfn, PGTABLE_PROT & ptemask);
-                for (int n = 0; n < ESPFIX_PUD_CLONES; n++)
-                    pudPage[ui + n] = pud;
-            }
-            var pmdPage = _k.Tables[pte_pfn(pud)];
-            int mi = pmd_index(addr);
-            ulong pmd = pmdPage[mi];
-            if (!pmd_present(pmd))
-            {
-                long ptePfn = Alloc(PageOwnerKind.KernelPageTable, "ESPfix PTE table");
-                _k.Tables.Create(ptePfn);
-                pmd = mk_table(ptePfn, PGTABLE_PROT & ptemask);
-                for (int n = 0; n < ESPFIX_PMD_CLONES; n++)
-                    pmdPage[mi + n] = pmd;
-            }
+            ulong pud = Populate(pudPage, pud_index(addr), pud_present, ESPFIX_PUD_CLONES, "ESPfix PMD table", ptemask);
+            ulong pmd = Populate(_k.Tables[pte_pfn(pud)], pmd_index(addr), pmd_present, ESPFIX_PMD_CLONES, "ESPfix PTE table", ptemask);
             var ptePage = _k.Tables[pte_pfn(pmd)];
             long stack = Alloc(PageOwnerKind.Kernel, $"ESPfix stack page {page}");
             ulong pte = pfn_pte(stack, __PAGE_KERNEL_RO & ptemask);
@@ -126,6 +107,24 @@ public sealed class Espfix
             _espfixPages[page] = stack;
         }
         _espfixStack[cpu] = addr;
+    }
+
+    /// <summary>
+    /// The entry at <paramref name="index"/>, or, where none is present, a new zeroed table
+    /// page cloned into <paramref name="clones"/> entries from there (init_espfix_ap's
+    /// pud and pmd steps): the entry either way.
+    /// </summary>
+    private ulong Populate(Paging.PageTable table, int index, Func<ulong, bool> present, int clones, string who, ulong ptemask)
+    {
+        ulong entry = table[index];
+        if (present(entry))
+            return entry;
+        long pfn = Alloc(PageOwnerKind.KernelPageTable, who);
+        _k.Tables.Create(pfn);
+        entry = mk_table(pfn, PGTABLE_PROT & ptemask);
+        for (int n = 0; n < clones; n++)
+            table[index + n] = entry;
+        return entry;
     }
 
     private long Alloc(PageOwnerKind kind, string who)
