@@ -12,6 +12,7 @@ public enum Errno
     EACCES = 13,
     EBUSY = 16,
     EEXIST = 17,
+    ENODEV = 19,
     EINVAL = 22,
     ENOSPC = 28,
 }

@@ -40,6 +40,8 @@ public sealed partial class Kernel
     public Process Spawn(string name, Memcg? memcg = null)
     {
         CountOperation();
+        if (memcg is not null)
+            Memcgs.CheckLive(memcg, "cgroup.procs"); // the fork joins the cgroup by a write of its pid
         var p = new Process(this, _nextPid++, name, memcg);
         _processes.Add(p);
         try

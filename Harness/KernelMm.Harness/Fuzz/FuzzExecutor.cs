@@ -268,6 +268,28 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
                 _memcgs[slot] = (name, _g.Kernel.Memcg.Create(name));
                 return _pending;
             }
+            case FuzzCall.MemcgAttach:
+            {
+                if (Memcg(s.A) is not { } cg)
+                    return Skip();
+                return ProcCall(s, (p, n) => ($"{Use(cg.Name)}.Attach({n})", () => cg.M!.Attach(p)));
+            }
+            case FuzzCall.MemcgMoveCharge:
+            {
+                if (Memcg(s.Target) is not { } cg)
+                    return Skip();
+                Pending($"{Use(cg.Name)}.MoveChargeAtImmigrate = {s.A}", false, null);
+                cg.M!.MoveChargeAtImmigrate = s.A;
+                return _pending;
+            }
+            case FuzzCall.MemcgRmdir:
+            {
+                if (Memcg(s.Target) is not { } cg)
+                    return Skip();
+                Pending($"{Use(cg.Name)}.Rmdir()", false, null);
+                cg.M!.Rmdir();
+                return _pending;
+            }
             case FuzzCall.Reclaim:
                 Pending("Kernel.Reclaim()", false, null);
                 _g.Kernel.Reclaim();
@@ -328,6 +350,14 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
             return null;
         var h = _procs[s.Target % _procs.Count];
         return h.P is null ? null : h;
+    }
+
+    private (string Name, ScriptMemcg? M)? Memcg(int index)
+    {
+        if (_memcgs.Count == 0)
+            return null;
+        var h = _memcgs[(int)((uint)index % (uint)_memcgs.Count)];
+        return h.M is null ? null : h;
     }
 
     private (string?, bool, string?) ProcCall(FuzzStep s, Func<ScriptProcess, string, (string Line, Action Call)> make)

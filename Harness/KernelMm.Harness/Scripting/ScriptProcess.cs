@@ -178,6 +178,19 @@ public sealed class ScriptProcess
         }
     }
 
+    /// <summary>The process's memory cgroup (/proc/PID/cgroup's memory line): null for the root.</summary>
+    public string? Memcg
+    {
+        get
+        {
+            Op("/proc/pid/cgroup");
+            RequireAlive("/proc/pid/cgroup");
+            return Model.Memcg?.Name;
+        }
+    }
+
+    internal void CheckSameBoot(string call) => _run.CheckSameBoot(_kernel, call, Errno.ESRCH, $"process {Pid} ({Comm})");
+
     private void Op(string call)
     {
         _run.Meter.Op(call);

@@ -1,5 +1,6 @@
 using System.Text;
 using KernelMm.Model;
+using KernelMm.Model.Mm;
 using KernelMm.Model.Stats;
 
 namespace KernelMm.Harness.State;
@@ -104,11 +105,13 @@ public static class StateCapture
     private static void Memcgs(StringBuilder sb, Kernel k)
     {
         Section(sb, "memcg");
-        if (k.Memcgs.All.Count == 0)
+        // A removed cgroup shows while pages still charged to it keep it alive (dying), then it is freed.
+        var shown = k.Memcgs.All.Where(cg => cg.Online || MemcgController.IsDying(cg)).ToList();
+        if (shown.Count == 0)
             sb.Append("none\n");
-        foreach (var cg in k.Memcgs.All)
+        foreach (var cg in shown)
         {
-            sb.Append("##### memcg ").Append(cg.Name).Append('\n');
+            sb.Append("##### memcg ").Append(cg.Name).Append(cg.Online ? "" : " (dying)").Append('\n');
             sb.Append("memory.usage_in_bytes ").Append(cg.Usage).Append('\n');
             sb.Append("memory.kmem.usage_in_bytes ").Append(cg.KmemUsage).Append('\n');
             foreach (var (n, bytes) in cg.StatLines())

@@ -19,6 +19,27 @@ public sealed class Memcg
 
     public string Name { get; }
 
+    /// <summary>MOVE_ANON: bit 0 of memory.move_charge_at_immigrate, move the anonymous pages' charges with the task.</summary>
+    public const long MOVE_ANON = 0x1;
+
+    /// <summary>MOVE_FILE: bit 1, the file pages the task maps (the model has none: accepted, moves nothing).</summary>
+    public const long MOVE_FILE = 0x2;
+
+    /// <summary>MOVE_MASK: the bits mem_cgroup_move_charge_write accepts.</summary>
+    public const long MOVE_MASK = MOVE_ANON | MOVE_FILE;
+
+    /// <summary>
+    /// memory.move_charge_at_immigrate (v1 only): read by mem_cgroup_can_attach of a task
+    /// moving into this cgroup. 0 by default: a task's existing charges stay where they are.
+    /// </summary>
+    public long MoveChargeAtImmigrate { get; internal set; }
+
+    /// <summary>
+    /// False after rmdir (css offline). A removed cgroup lives on, dying, while pages are
+    /// still charged to it (page-&gt;mem_cgroup pins it): their uncharges still come here.
+    /// </summary>
+    public bool Online { get; internal set; } = true;
+
     /// <summary>Pages charged to the memory counter.</summary>
     public long MemoryPages { get; internal set; }
 

@@ -10,7 +10,7 @@ namespace KernelMm.Model.Mm;
 /// memory counter only, and clears page-&gt;mem_cgroup, so a kmem page freed that way
 /// leaks its kmem charge.
 /// </summary>
-public sealed class MemcgController(Kernel k)
+public sealed partial class MemcgController(Kernel k)
 {
     private readonly List<Memcg> _all = [];
 
@@ -21,7 +21,7 @@ public sealed class MemcgController(Kernel k)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Contains('/'))
             throw new KernelErrnoException("mkdir", Errno.EINVAL, $"bad cgroup name '{name}'");
-        if (_all.Any(m => m.Name == name))
+        if (_all.Any(m => m.Online && m.Name == name)) // a removed cgroup's directory is gone, dying or not
             throw new KernelErrnoException("mkdir", Errno.EEXIST, name);
         if (_all.Count >= 255)
             throw new KernelErrnoException("mkdir", Errno.ENOSPC, "the model keeps up to 255 memory cgroups");

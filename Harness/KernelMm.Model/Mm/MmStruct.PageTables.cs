@@ -221,6 +221,14 @@ public sealed partial class MmStruct
     /// what each *_pte_range of mm/ visits. A missing PTE table skips its whole 2M. The
     /// caller may rewrite the entry it was given.
     /// </summary>
+    /// <summary>walk_page_range(mm, 0, mm-&gt;highest_vm_end) at the PTE level: every present user PTE, VMA by VMA.</summary>
+    internal IEnumerable<(Vma Vma, ulong Addr, ulong Pte)> PresentUserPtes()
+    {
+        foreach (var v in _vmas)
+            foreach (var (addr, _, pte) in PresentPtes(v.Start, v.End))
+                yield return (v, addr, pte);
+    }
+
     private IEnumerable<(ulong Addr, EntryRef Slot, ulong Pte)> PresentPtes(ulong start, ulong end)
     {
         for (ulong addr = start; addr < end;)

@@ -35,8 +35,15 @@ public sealed class Process
     }
 
     public int Pid { get; }
+
+    /// <summary>The kernel this task runs in.</summary>
+    internal Kernel Kernel => _k;
     public string Comm { get; }
-    public Memcg? Memcg { get; }
+    /// <summary>
+    /// The task's memory cgroup (null: the root): where its new charges go, set at spawn
+    /// and fork and changed by a cgroup.procs write (<see cref="MemcgController.Attach"/>).
+    /// </summary>
+    public Memcg? Memcg { get; internal set; }
     public MmStruct Mm { get; }
 
     /// <summary>The CPU the task runs on (pid modulo CPUs: deterministic).</summary>
