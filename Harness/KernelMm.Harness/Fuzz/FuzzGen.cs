@@ -71,11 +71,11 @@ public static class FuzzGen
         (2, Handle.Select(t => new FuzzStep(FuzzCall.Vfree, t))),
         (2, from a in Gen.Choose(1, 40) from b in Gen.Choose(0, 10) select new FuzzStep(FuzzCall.LoadModule, 0, a, b)),
         (2, Handle.Select(t => new FuzzStep(FuzzCall.UnloadModule, t))),
-        (2, Gen.Constant(new FuzzStep(FuzzCall.MemcgCreate))),
+        (3, Gen.Constant(new FuzzStep(FuzzCall.MemcgCreate))),
         // cgroup.procs writes: Target the process, A the cgroup.
-        (4, from t in Handle from a in Gen.Choose(0, 3) select new FuzzStep(FuzzCall.MemcgAttach, t, a)),
+        (5, from t in Handle from a in Handle select new FuzzStep(FuzzCall.MemcgAttach, t, a)),
         // memory.move_charge_at_immigrate: mostly MOVE_ANON, now and then 0, MOVE_FILE or a bad value.
-        (2, from t in Handle from a in Gen.Frequency((6, Gen.Elements(1, 3)), (2, Gen.Constant(0)), (1, Gen.Elements(2, 4, -1))) select new FuzzStep(FuzzCall.MemcgMoveCharge, t, a)),
+        (3, from t in Handle from a in Gen.Frequency((6, Gen.Elements(1, 3)), (2, Gen.Constant(0)), (1, Gen.Elements(2, 4, -1))) select new FuzzStep(FuzzCall.MemcgMoveCharge, t, a)),
         (1, Handle.Select(t => new FuzzStep(FuzzCall.MemcgRmdir, t))),
         (2, Gen.Constant(new FuzzStep(FuzzCall.Reclaim))),
         (3, Handle.Select(t => new FuzzStep(FuzzCall.FreePtes, t))),

@@ -26,4 +26,6 @@ public enum FaultInjection
     MiscountTableEntries = 1 << 7,
     /// <summary>split_large_page splits without split_page_count: DirectMap keeps the large page.</summary>
     SkipSplitPageCount = 1 << 8,
+    /// <summary>mem_cgroup_move_charge moves page-&gt;mem_cgroup but neither precharges the destination nor cancels the source's charge.</summary>
+    SkipMoveChargeCounters = 1 << 9,
 }

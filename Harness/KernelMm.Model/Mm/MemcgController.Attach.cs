@@ -76,6 +76,9 @@ public sealed partial class MemcgController
                 continue;
             k.CountOperation();
             k.Frames[pfn].MemcgId = to.Id;
+            moved++;
+            if ((k.Faults & Diagnostics.FaultInjection.SkipMoveChargeCounters) != 0)
+                continue;
             to.MemoryPages++;
             to.AnonPages++;
             if (from is not null)
@@ -83,7 +86,6 @@ public sealed partial class MemcgController
                 from.MemoryPages--;
                 from.AnonPages--;
             }
-            moved++;
         }
         return moved;
     }

@@ -116,6 +116,21 @@ public class MemcgAttachTests
     }
 
     [Test]
+    public void AMoveThatForgetsTheCountersIsAMemcgFinding()
+    {
+        var (k, a, b, p) = WorkerInA();
+        k.Memcgs.SetMoveChargeAtImmigrate(b, Memcg.MOVE_ANON);
+        k.Faults = Diagnostics.FaultInjection.SkipMoveChargeCounters;
+        k.Memcgs.Attach(p, b);
+        var findings = k.RunChecks().Select(w => $"{w.Kind}: {w.Message}").ToList();
+        Assert.That(findings, Is.EqualTo(new[]
+        {
+            "memcg: memcg a: memory counter 1038 pages, but 13 pages are charged to it",
+            "memcg: memcg b: memory counter 0 pages, but 1025 pages are charged to it",
+        }));
+    }
+
+    [Test]
     public void APageSharedWithTheForkParentMovesWithTheChild()
     {
         var (k, a, b, parent) = WorkerInA(touched: 16 * 4096);
