@@ -132,6 +132,20 @@ public class ModelAnswerTests
         Assert.That(r.Out, Does.Contain("#### recorded\nrss = 1028\nalive = false\n"));
     }
 
+    // cgroup.procs and rmdir answer as the kernel does: a busy cgroup cannot be removed, a removed one's files are gone, an exited task has no pid.
+    [TestCase("var cg = Kernel.Memcg.Create(\"build\");\nvar w = Spawn(\"w\", cg);\ncg.Rmdir();\n", "rmdir: -EBUSY (memory cgroup build still has process 300 (w))")]
+    [TestCase("var cg = Kernel.Memcg.Create(\"build\");\ncg.Rmdir();\ncg.Attach(Spawn(\"w\"));\n", "cgroup.procs: -ENODEV (memory cgroup build was removed)")]
+    [TestCase("var cg = Kernel.Memcg.Create(\"build\");\nvar w = Spawn(\"w\"); w.Exit();\ncg.Attach(w);\n", "cgroup.procs: -ESRCH (process 300 (w) has exited)")]
+    public void A_memory_cgroup_move_gets_the_kernels_errno(string script, string expected)
+    {
+        _clone.Write("Scenarios/bad/memcg.csx", script);
+
+        var r = _clone.Kmm("run", "Scenarios/bad/memcg.csx");
+
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ErrLines, Is.EqualTo(new[] { $"Scenarios/bad/memcg.csx:3: KernelErrnoException: {expected} {AllCombinations}" }), r.ToString());
+    }
+
     // A handle from before Boot() names nothing in the new kernel; it used to change the dropped one without a word.
     [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\np.Mmap(1.MiB());\n", "mmap: -ESRCH (process 300 (old) belongs to a kernel that a later Boot() replaced)")]
     [TestCase("var p = Spawn(\"old\");\nBoot(memory: 1.GiB());\nRecord(\"rss\", p.Status[\"VmRSS\"]);\n", "/proc/300/status: -ESRCH (process 300 (old) belongs to a kernel that a later Boot() replaced)")]
