@@ -230,9 +230,8 @@ public sealed partial class Kernel
         if (!Buddy.PutPageTestzero(pfn))
             return;
         ref var page = ref Frames[pfn];
-        if (page.Has(PageFlags.PG_lru))
-            page.Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
-        Memcgs.UnchargeListPage(pfn);
+        page.Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
+        Memcgs.UnchargeListPage(pfn, ref page);
         Buddy.FreeFrozenPages(pfn, 0);
         if ((Faults & Diagnostics.FaultInjection.DoubleFree) != 0)
             Buddy.FreePages(pfn, 0);
@@ -285,7 +284,7 @@ public sealed partial class Kernel
         long pfn = Buddy.AllocPages(order, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
         if (pfn < 0)
             throw new KernelErrnoException("alloc_pages", Errno.ENOMEM, $"order {order}");
-        _kernelAllocs[pfn] = order;
+        _kernelAllocs.Set(pfn, order);
         return pfn;
     }
 
@@ -300,10 +299,10 @@ public sealed partial class Kernel
         Buddy.FreePages(pfn, order);
     }
 
-    private readonly Dictionary<long, int> _kernelAllocs = [];
+    private readonly Memory.PfnOrderMap _kernelAllocs = new();
 
-    /// <summary>Blocks a scenario holds from <see cref="AllocPages"/>, by first pfn, with their order.</summary>
-    public IReadOnlyDictionary<long, int> KernelAllocations => _kernelAllocs;
+    /// <summary>Blocks a scenario holds from <see cref="AllocPages"/>, by first pfn, with their order, in pfn order.</summary>
+    public IEnumerable<(long Pfn, int Order)> KernelAllocations => _kernelAllocs.Blocks();
 }
 
 /// <summary>A run used up its budget of model operations (a runaway scenario).</summary>

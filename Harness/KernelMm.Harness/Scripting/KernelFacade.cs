@@ -106,7 +106,8 @@ public sealed class KernelFacade
 
     private void Op([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        _run.Meter.Op($"Kernel.{call}");
-        _run.KernelCall($"Kernel.{call}");
+        string name = CallNames.Get("Kernel.", call);
+        _run.Meter.Op(name);
+        _run.KernelCall(name);
     }
 }

@@ -9,8 +9,9 @@ public sealed class SetMemoryFacade
 
     private Model.Cpa.SetMemory S([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        _run.Meter.Op($"Kernel.SetMemory.{call}");
-        _run.KernelCall($"Kernel.SetMemory.{call}");
+        string name = CallNames.Get("Kernel.SetMemory.", call);
+        _run.Meter.Op(name);
+        _run.KernelCall(name);
         return _run.Kernel.SetMemory;
     }
 

@@ -10,12 +10,44 @@ namespace KernelMm.Model.Checks;
 /// Claims are kept in the order they were made, found by pfn through a directory of
 /// max-order chunks (a machine's worth of claims costs no hashing).
 /// </summary>
-internal sealed class FrameClaims(List<KernelWarning> findings)
+internal sealed class FrameClaims
 {
     private const int ChunkShift = PageFrames.ChunkShift;
     private const int ChunkMask = PageFrames.ChunkPages - 1;
 
+    // Every check builds a claim for each frame in use: lists of millions of claims, made
+    // anew at each checkpoint, were the suite's largest garbage and its gen2 collections.
+    // The checks of all running combinations share a few, cleared between uses.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<FrameClaims> Pool = [];
+    private const int PoolLimit = 8, PooledClaimsLimit = 1 << 22;
+
+    private List<KernelWarning> _findings;
     private readonly List<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> _claims = [];
+
+    private FrameClaims(List<KernelWarning> findings) => _findings = findings;
+
+    /// <summary>An empty set of claims whose findings go to <paramref name="findings"/>; give it back with <see cref="Return"/>.</summary>
+    public static FrameClaims Rent(List<KernelWarning> findings)
+    {
+        if (!Pool.TryTake(out var claims))
+            return new FrameClaims(findings);
+        claims._findings = findings;
+        return claims;
+    }
+
+    /// <summary>Clears the claims and keeps them for the next check (unless the pool is full or they are huge).</summary>
+    public void Return()
+    {
+        if (_claims.Count > PooledClaimsLimit || Pool.Count >= PoolLimit)
+            return;
+        foreach (var (pfn, _) in _claims)
+            if ((ulong)pfn <= int.MaxValue)
+                _slots[pfn >> ChunkShift]![pfn & ChunkMask] = 0;
+        _far.Clear();
+        _claims.Clear();
+        _findings = [];
+        Pool.Add(this);
+    }
     // Slot + 1 of each claimed pfn, per chunk; pfns outside [0, 2^31) go to the dictionary.
     private int[]?[] _slots = [];
     private readonly Dictionary<long, int> _far = [];
@@ -33,7 +65,7 @@ internal sealed class FrameClaims(List<KernelWarning> findings)
                 _claims[slot] = new(pfn, (kind, c.Who, c.Count + 1));
                 return;
             }
-            findings.Add(new KernelWarning("double-use", $"pfn:{pfn:x5} is held as {c.Kind} by {c.Who} and as {kind} by {who}"));
+            _findings.Add(new KernelWarning("double-use", $"pfn:{pfn:x5} is held as {c.Kind} by {c.Who} and as {kind} by {who}"));
             return;
         }
         _claims.Add(new(pfn, (kind, who, 1)));

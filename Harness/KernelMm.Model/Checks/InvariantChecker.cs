@@ -20,7 +20,7 @@ public sealed class InvariantChecker(Kernel k)
     public IReadOnlyList<KernelWarning> Run()
     {
         _findings.Clear();
-        var claims = new FrameClaims(_findings);
+        var claims = FrameClaims.Rent(_findings);
         var tables = new TableWalk(k, claims, _findings);
         tables.WalkKernel();
         var perProcess = tables.WalkProcesses();
@@ -33,6 +33,7 @@ public sealed class InvariantChecker(Kernel k)
         k.Tlbs.CheckCoherence(k.Walker, c => k.Tlbs.Cpus[c].CurrentPgd, new KernelLogSink(_findings), "check");
         foreach (var inv in k.Invariants)
             _findings.AddRange(inv());
+        claims.Return();
         return [.. _findings];
     }
 

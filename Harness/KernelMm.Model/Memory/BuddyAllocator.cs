@@ -311,12 +311,9 @@ public sealed class BuddyAllocator
     private bool DropReference(long pfn, string what)
     {
         // A frame of a never-touched free block has no reference to drop.
-        if (!_frames.IsPristine(pfn))
-        {
-            ref var page = ref _frames[pfn];
-            if (!page.IsBuddy && page.RefCount > 0)
-                return --page.Link0 == 0;
-        }
+        ref var page = ref _frames.MaterializedOrNull(pfn);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref page) && !page.IsBuddy && page.RefCount > 0)
+            return --page.Link0 == 0;
         _log.Warn("double-free", $"page:{pfn:x5} refcount:0 {what}: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
         return false;
     }

@@ -63,6 +63,16 @@ public sealed class PageFrames
         return p;
     }
 
+    /// <summary>The page of a frame, writable, if its chunk has a page array; a null reference (<see cref="System.Runtime.CompilerServices.Unsafe.IsNullRef{T}(ref readonly T)"/>) for a pristine chunk.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ref Page MaterializedOrNull(long pfn)
+    {
+        var chunk = _chunks[pfn >> ChunkShift];
+        if (chunk is null)
+            return ref System.Runtime.CompilerServices.Unsafe.NullRef<Page>();
+        return ref chunk[pfn & (ChunkPages - 1)];
+    }
+
     /// <summary>The page of a frame, writable; materialises its chunk.</summary>
     public ref Page this[long pfn]
     {

@@ -141,18 +141,19 @@ public sealed partial class MemcgController(Kernel k)
     /// from the memory counter and page-&gt;mem_cgroup is cleared. A kmem page is not known
     /// as such here, so its kmem charge (and the stat it was attributed to) stays.
     /// </summary>
-    internal void UnchargeListPage(long pfn)
+    internal void UnchargeListPage(long pfn, ref Page p)
     {
+        if (p.MemcgId == 0 && UnchargeListHook is null)
+            return;
         if (UnchargeListHook?.Invoke(pfn) == true)
             return;
-        var p = k.Frames.Peek(pfn);
         var memcg = ById(p.MemcgId);
         if (memcg is null)
             return;
         memcg.MemoryPages--;
         if (p.OwnerKind == PageOwnerKind.UserAnon)
             memcg.AnonPages--;
-        k.Frames[pfn].MemcgId = 0;
+        p.MemcgId = 0;
     }
 
     // memory.stat pagetables is not attributed here: it is NR_PAGETABLE of the memcg's

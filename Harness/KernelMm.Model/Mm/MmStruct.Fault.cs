@@ -131,9 +131,10 @@ public sealed partial class MmStruct
     }
 
     /// <summary>page_remove_rmap: one mapping fewer; the last one takes the page out of NR_ANON_MAPPED.</summary>
-    private void PageRemoveRmap(long pfn)
+    private void PageRemoveRmap(long pfn) => PageRemoveRmap(ref Frames[pfn]);
+
+    private void PageRemoveRmap(ref Page p)
     {
-        ref var p = ref Frames[pfn];
         p.MapCount--;
         if (p.MapCount == MapcountValues.Unmapped && (_k.Faults & Diagnostics.FaultInjection.DropCounterUpdate) == 0)
             _k.VmStat.Mod(VmStatItem.NR_ANON_MAPPED, -1);

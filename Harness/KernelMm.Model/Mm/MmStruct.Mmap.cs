@@ -258,6 +258,7 @@ public sealed partial class MmStruct
     private void ZapRange(MmuGather tlb, ulong start, ulong end, ZapCaller caller)
     {
         var zapped = _k.PageTableHooks.PteTableZapped;
+        var changed = _k.PageTableHooks.UserPteChanged;
         for (ulong addr = start; addr < end;)
         {
             ulong pmdEnd = Math.Min((addr & PMD_MASK) + PMD_SIZE, end);
@@ -271,11 +272,11 @@ public sealed partial class MmStruct
             ulong tableBase = addr & PMD_MASK;
             int last = pte_index(pmdEnd - 1);
             // Only the entries that are not none have anything to zap.
-            for (int i = ptes.NextUsed(pte_index(addr)); i <= last; i = ptes.NextUsed(i + 1))
+            // ptep_get_and_clear_full of each entry that is not none, then the seam set_pte would call.
+            for (int i = ptes.ClearNextUsed(pte_index(addr), last, out ulong pte); i <= last; i = ptes.ClearNextUsed(i + 1, last, out pte))
             {
                 addr = tableBase + ((ulong)i << PAGE_SHIFT);
-                ulong pte = ptes[i];
-                SetPte(new Paging.EntryRef(ptePfn, i, Paging.PageLevel.PG_LEVEL_4K), 0);
+                changed?.Invoke(this, ptePfn, pte, 0);
                 if (pte_special(pte))
                 {
                     tlb.TrackRange(addr, addr + PAGE_SIZE);
@@ -284,9 +285,10 @@ public sealed partial class MmStruct
                 long pfn = pte_pfn(pte);
                 // zap_pte_range (5.x) moves a dirty pte into PG_dirty only for a page that is
                 // not anonymous (set_page_dirty); an anonymous page's dirtiness dies with it.
-                if (pte_dirty(pte) && !Frames.Peek(pfn).Has(PageFlags.PG_anon))
-                    Frames[pfn].Flags |= PageFlags.PG_dirty;
-                PageRemoveRmap(pfn);
+                ref var page = ref Frames[pfn];
+                if (pte_dirty(pte) && !page.Has(PageFlags.PG_anon))
+                    page.Flags |= PageFlags.PG_dirty;
+                PageRemoveRmap(ref page);
                 AddRss(-1);
                 tlb.RemovePage(pfn, addr);
             }

@@ -264,6 +264,68 @@ public sealed class PageTableStore
     }
 
     /// <summary>
+    /// The zap's step: the first index in [<paramref name="from"/>, <paramref name="last"/>]
+    /// whose entry is not none, cleared (its value in <paramref name="old"/>); 512 when there
+    /// is none. The same as <see cref="NextUsed"/> then <see cref="GetAndClear"/>, in one lookup.
+    /// </summary>
+    internal int ClearNextUsed(int id, int from, int last, out ulong old)
+    {
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is { } dense && (uint)last < PageShifts.PTRS_PER_TABLE && from >= 0)
+        {
+            for (int i = from; i <= last; i++)
+            {
+                old = dense[i];
+                if (old == 0)
+                    continue;
+                dense[i] = 0;
+                NoteOverwrite(old, 0);
+                if (!MiscountClears)
+                    seg.Used[off]--;
+                return i;
+            }
+            old = 0;
+            return PageShifts.PTRS_PER_TABLE;
+        }
+        int next = NextUsed(id, from);
+        if (next > last)
+        {
+            old = 0;
+            return PageShifts.PTRS_PER_TABLE;
+        }
+        old = GetAndClear(id, next);
+        return next;
+    }
+
+    /// <summary>
+    /// ptep_get_and_clear: the entry's value, and the entry none; the same as a read then a
+    /// write of 0, in one lookup (the zap path's step for every mapped page).
+    /// </summary>
+    internal ulong GetAndClear(int id, int index)
+    {
+        if ((uint)index >= PageShifts.PTRS_PER_TABLE)
+            throw new IndexOutOfRangeException();
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Dense[off] is not { } dense)
+        {
+            ulong v = Read(id, index);
+            if (v != 0)
+                Write(id, index, 0);
+            return v;
+        }
+        ulong old = dense[index];
+        if (old == 0)
+            return 0;
+        dense[index] = 0;
+        NoteOverwrite(old, 0);
+        if (!MiscountClears)
+            seg.Used[off]--;
+        return old;
+    }
+
+    /// <summary>
     /// Writes all 512 entries of a table whose entries are all none (a split's new table):
     /// the same as writing them one by one, without the sparse steps on the way to a full array.
     /// </summary>
@@ -368,6 +430,12 @@ public readonly struct PageTable
 
     /// <summary>The first index at or after <paramref name="from"/> whose entry is not none, or 512: walks skip the none entries with it.</summary>
     public int NextUsed(int from) => _store.NextUsed(_id, from);
+
+    /// <summary>ptep_get_and_clear: the entry's value, and the entry none.</summary>
+    public ulong GetAndClear(int index) => _store.GetAndClear(_id, index);
+
+    /// <summary>The first entry in [<paramref name="from"/>, <paramref name="last"/>] that is not none, cleared; 512 when there is none.</summary>
+    public int ClearNextUsed(int from, int last, out ulong old) => _store.ClearNextUsed(_id, from, last, out old);
 
     /// <summary>Writes all 512 entries of this table, whose entries are all none (a split fills its new table so).</summary>
     public void WriteAll(ReadOnlySpan<ulong> values) => _store.WriteAll(_id, values);

@@ -38,15 +38,26 @@ public sealed class VmallocSpace(Kernel k)
     /// <summary>Whether <paramref name="va"/> is in a range freed but not yet purged: a stale translation there is the kernel's design, not a missing flush.</summary>
     public bool IsLazilyFreed(ulong va)
     {
-        foreach (var (start, end) in _lazy)
+        // Asked for every TLB entry at every flush point check: a sorted array, binary
+        // searched, instead of an enumeration of the tree (which allocates a stack each time).
+        if (_lazy.Count == 0)
+            return false;
+        var ranges = _lazyRanges ??= [.. _lazy.Select(x => (x.Key, x.Value))];
+        int lo = 0, hi = ranges.Length;
+        while (lo < hi)
         {
-            if (start > va)
-                return false;
-            if (va < end)
-                return true;
+            int mid = (lo + hi) >>> 1;
+            if (ranges[mid].Start <= va)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        return false;
+        // ranges[lo - 1] is the last range starting at or below va.
+        return lo > 0 && va < ranges[lo - 1].End;
     }
+
+    /// <summary><see cref="_lazy"/> as a sorted array, rebuilt after the list changes.</summary>
+    private (ulong Start, ulong End)[]? _lazyRanges;
 
     /// <summary>vmalloc: <paramref name="bytes"/> rounded up to pages; throws ENOMEM when it cannot.</summary>
     public VmallocArea Vmalloc(long bytes, string caller = "vmalloc") =>
@@ -164,6 +175,7 @@ public sealed class VmallocSpace(Kernel k)
     private void FreeVmapAreaNoflush(ulong start, ulong end)
     {
         _lazy.Add(start, end);
+        _lazyRanges = null;
         VmapLazyNr += (long)((end - start) >> PAGE_SHIFT);
         if (VmapLazyNr > LazyMaxPages)
             PurgeVmapAreaLazy(ulong.MaxValue, 0);
@@ -185,6 +197,7 @@ public sealed class VmallocSpace(Kernel k)
         }
         k.Tlbs.flush_tlb_kernel_range(start, end);
         _lazy.Clear();
+        _lazyRanges = null;
         VmapLazyNr = 0;
         k.FlushPoint("__purge_vmap_area_lazy", Tlb.FlushScope.KernelHalf);
         return true;

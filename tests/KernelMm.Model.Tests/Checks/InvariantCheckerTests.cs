@@ -42,6 +42,24 @@ public class InvariantCheckerTests
     }
 
     [Test]
+    public void ClaimsOfOneCheckDoNotLeakIntoTheNext()
+    {
+        // The checks reuse their claim lists between runs: a frame held in one kernel's
+        // check must be free in the next kernel's, and a real double use still seen.
+        var (k, _) = Workload();
+        Assert.That(k.RunChecks(), Is.Empty);
+        var fresh = TestKernel.Boot();
+        var q = fresh.Spawn("other");
+        ulong a = q.Mmap(4 * MiB);
+        q.Touch(a, 4 * MiB, Access.Write);
+        Assert.That(fresh.RunChecks(), Is.Empty, "no claim of the first kernel is left over");
+        var (leaky, _) = Workload(FaultInjection.LeakPageTable);
+        Assert.That(leaky.RunChecks().Where(w => w.Kind == "leak").Select(w => w.Message), Has.Some.Contains("owner UserPageTable"),
+            "a leaked table is still found with reused claims");
+        Assert.That(k.RunChecks(), Is.Empty, "and nothing of the others' in the first's");
+    }
+
+    [Test]
     public void ASkippedFlushLeavesAStaleTranslation()
     {
         var k = TestKernel.Boot();

@@ -99,4 +99,30 @@ public class VmallocLazyPurgeTests
         Assert.That(k.Kaiser.TablesInstalled - tables, Is.InRange(3, 4));
         Assert.That(k.RunChecks(), Is.Empty);
     }
+
+    [Test]
+    public void OnlyTheLazilyFreedRangesReadAsLazilyFreed()
+    {
+        // | a (freed) | guard | b (busy) | guard | c (freed) | guard |
+        var k = TestKernel.Boot(pti: false);
+        var a = k.Vmalloc.Vmalloc(2 * (long)PAGE);
+        var b = k.Vmalloc.Vmalloc(2 * (long)PAGE);
+        var c = k.Vmalloc.Vmalloc((long)PAGE);
+        k.Vmalloc.Vfree(c.Addr);
+        k.Vmalloc.Vfree(a.Addr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Vmalloc.IsLazilyFreed(a.Addr), Is.True);
+            Assert.That(k.Vmalloc.IsLazilyFreed(a.Addr + 2 * PAGE), Is.True, "the guard page goes with its area");
+            Assert.That(k.Vmalloc.IsLazilyFreed(b.Addr), Is.False);
+            Assert.That(k.Vmalloc.IsLazilyFreed(b.Addr + 2 * PAGE), Is.False, "b's guard page");
+            Assert.That(k.Vmalloc.IsLazilyFreed(c.Addr), Is.True);
+            Assert.That(k.Vmalloc.IsLazilyFreed(c.Addr + 2 * PAGE), Is.False, "past c's guard");
+            Assert.That(k.Vmalloc.IsLazilyFreed(a.Addr - PAGE), Is.False, "below the first range");
+        });
+        k.Vmalloc.Vfree(b.Addr);
+        Assert.That(k.Vmalloc.IsLazilyFreed(b.Addr), Is.True, "a range added later is seen");
+        k.Vmalloc.VmUnmapAliases();
+        Assert.That(k.Vmalloc.IsLazilyFreed(a.Addr), Is.False, "purged: nothing is lazily freed");
+    }
 }
