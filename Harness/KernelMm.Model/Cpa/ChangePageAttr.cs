@@ -276,11 +276,11 @@ public sealed class ChangePageAttr(Kernel k)
         refProt = pgprot_clear_protnone_bits(refProt);
 
         var pbase = k.Tables.Create(basePfn);
-        Span<ulong> entries = stackalloc ulong[PTRS_PER_TABLE];
+        var entries = pbase.BeginWriteAll();
         long pfn = refPfn;
         for (int i = 0; i < PTRS_PER_TABLE; i++, pfn += pfnInc, lpaddr += lpinc)
             entries[i] = split_set_pte(cpa, pfn, refProt, lpaddr, lpinc);
-        pbase.WriteAll(entries);
+        pbase.EndWriteAll();
 
         if (k.virt_addr_valid(address))
         {

@@ -141,6 +141,11 @@ public sealed class PtDump
 
     private void WalkPte(PageTable pte, ulong baseAddr)
     {
+        if (pte.TryGetDense(out var dense))
+        {
+            WalkFullPte(pte, dense, baseAddr);
+            return;
+        }
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
             ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
@@ -149,6 +154,31 @@ public sealed class PtDump
                 continue;
             EffectiveProt(4, e);
             NotePage(addr, 4, e);
+        }
+    }
+
+    /// <summary>
+    /// The same over a table kept full (a split direct-map page, a populated user table): after
+    /// each noted entry, the entries that follow with the same flags (and none the same way)
+    /// are skipped while no marker starts among them. For each of them EffectiveProt would
+    /// compute the same prot and NotePage return at once, so the output is the same.
+    /// </summary>
+    private void WalkFullPte(PageTable pte, ReadOnlySpan<ulong> entries, ulong baseAddr)
+    {
+        for (int i = 0; i < PTRS_PER_TABLE; i++)
+        {
+            ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
+            ulong e = entries[i];
+            if (pte_none(e) && SkipsNone(4, ref i, pte, baseAddr, PAGE_SIZE))
+                continue;
+            EffectiveProt(4, e);
+            NotePage(addr, 4, e);
+            ulong flags = e & PTE_FLAGS_MASK;
+            bool zero = e == 0;
+            ulong limit = _markers[_marker + 1].StartAddress;
+            while (i + 1 < PTRS_PER_TABLE && (entries[i + 1] & PTE_FLAGS_MASK) == flags && (entries[i + 1] == 0) == zero
+                   && baseAddr + (ulong)(i + 1) * PAGE_SIZE < limit)
+                i++;
         }
     }
 

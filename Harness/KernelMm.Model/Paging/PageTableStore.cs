@@ -352,6 +352,55 @@ public sealed class PageTableStore
         seg.Used[off] = (ushort)used;
     }
 
+    /// <summary>
+    /// The first half of writing all 512 entries of an empty table in place (a split's new
+    /// table): the full array to fill, zeroed. <see cref="EndWriteAll"/> then counts what was
+    /// written and keeps a table of few entries sparse, so the result is what
+    /// <see cref="WriteAll"/> of the same values gives, without a copy through the stack.
+    /// </summary>
+    internal Span<ulong> BeginWriteAll(int id)
+    {
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        if (seg.Used[off] != 0)
+            throw new InvalidOperationException($"table pfn {seg.Pfn[off]:x} is not empty");
+        var full = seg.Dense[off] ?? (_densePool.Count > 0 ? _densePool.Pop() : new ulong[PageShifts.PTRS_PER_TABLE]);
+        seg.Dense[off] = full;
+        return full;
+    }
+
+    /// <summary>The second half of <see cref="BeginWriteAll"/>: the count of non-none entries, and a table of few entries back to sparse.</summary>
+    internal void EndWriteAll(int id)
+    {
+        var seg = _segs[id >> SegShift];
+        int off = id & SegMask;
+        var full = seg.Dense[off] ?? throw new InvalidOperationException("EndWriteAll without BeginWriteAll");
+        int used = PageShifts.PTRS_PER_TABLE - full.AsSpan().Count(0UL);
+        if (used > SparseCapacity)
+        {
+            seg.Used[off] = (ushort)used;
+            return;
+        }
+        seg.Dense[off] = null;
+        seg.Used[off] = 0;
+        for (int i = 0; i < full.Length; i++)
+            if (full[i] != 0)
+                Write(id, i, full[i]);
+        if (_densePool.Count < DensePoolLimit)
+        {
+            Array.Clear(full);
+            _densePool.Push(full);
+        }
+    }
+
+    /// <summary>The entries of a full table as they are stored, for a walk that reads all 512; false for a sparse table.</summary>
+    internal bool TryGetDense(int id, out ReadOnlySpan<ulong> entries)
+    {
+        var dense = _segs[id >> SegShift].Dense[id & SegMask];
+        entries = dense;
+        return dense is not null;
+    }
+
     /// <summary>The entries that are not none, counted from the stored values (not the kept count <see cref="UsedOf"/>).</summary>
     internal int CountNonNone(int id)
     {
@@ -439,6 +488,15 @@ public readonly struct PageTable
 
     /// <summary>Writes all 512 entries of this table, whose entries are all none (a split fills its new table so).</summary>
     public void WriteAll(ReadOnlySpan<ulong> values) => _store.WriteAll(_id, values);
+
+    /// <summary>Writing all 512 entries of this empty table in place: fill the span, then <see cref="EndWriteAll"/> (nothing else may touch the table in between).</summary>
+    internal Span<ulong> BeginWriteAll() => _store.BeginWriteAll(_id);
+
+    /// <summary>The end of <see cref="BeginWriteAll"/>.</summary>
+    internal void EndWriteAll() => _store.EndWriteAll(_id);
+
+    /// <summary>All 512 entries in place, when the table is kept full (read-only: valid until the table changes).</summary>
+    internal bool TryGetDense(out ReadOnlySpan<ulong> entries) => _store.TryGetDense(_id, out entries);
 
     /// <summary>Copies <paramref name="count"/> entries of <paramref name="source"/> from <paramref name="start"/> into the same slots here (as pgd_ctor's memcpy).</summary>
     public void CopyFrom(PageTable source, int start, int count)
