@@ -63,8 +63,12 @@ public sealed class CpuTlb
 
     public int Count { get; private set; }
 
-    /// <summary>New entries inserted since boot (refills of a cached key not counted): a caller that missed can tell that nothing was inserted since.</summary>
-    internal long Inserts => _ringTail;
+    /// <summary>
+    /// New entries inserted since boot (refills of a cached key not counted): a caller that
+    /// missed can tell that nothing was inserted since. Its own count, not the ring's tail,
+    /// which a compaction moves back.
+    /// </summary>
+    internal long Inserts { get; private set; }
 
     private TlbEntry EntryAt(int s) => new(Cpu, _entry[s], (_entry[s].Flags & PageBits._PAGE_GLOBAL) != 0);
 
@@ -236,6 +240,7 @@ public sealed class CpuTlb
         _entry[s] = t;
         _ringPos[s] = _ringTail;
         _ring[(int)(_ringTail++ & _ringMask)] = s;
+        Inserts++;
         Count++;
         _levelCount[(int)t.Level]++;
     }

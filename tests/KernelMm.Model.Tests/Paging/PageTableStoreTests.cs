@@ -6,7 +6,9 @@ namespace KernelMm.Model.Tests.Paging;
 /// <summary>
 /// The zap's steps on a table's entries, sparse (up to six kept) and full (a 512-entry array):
 /// ptep_get_and_clear and the clear-the-next-used step read and clear exactly what a read and
-/// a write of 0 would, keep the count of non-none entries, and tell the PTE cache.
+/// a write of 0 would, keep the count of non-none entries, and tell the PTE cache. And every
+/// other path: a table reads as a 512-entry array whatever the store keeps (sparse, the step to
+/// a full array, freed and reused frames, a split's WriteAll).
 /// </summary>
 public class PageTableStoreTests
 {
@@ -69,5 +71,265 @@ public class PageTableStoreTests
         {
         }
         Assert.That(t.NextUsed(0), Is.EqualTo(512));
+    }
+
+    private const ulong Present = _PAGE_PRESENT | _PAGE_RW;
+
+    private static void AssertReadsAs(PageTable t, ulong[] expected)
+    {
+        var got = new ulong[512];
+        for (int i = 0; i < 512; i++)
+            got[i] = t[i];
+        int used = expected.Count(v => v != 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(got, Is.EqualTo(expected));
+            Assert.That(t.UsedEntries, Is.EqualTo(used));
+            Assert.That(t.CountNonNone(), Is.EqualTo(used));
+            int next = Array.FindIndex(expected, v => v != 0);
+            Assert.That(t.NextUsed(0), Is.EqualTo(next < 0 ? 512 : next));
+        });
+    }
+
+    /// <summary>Random writes, clears and rewrites across the sparse limit, against a plain array.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void ATableReadsAsWhatWasLastWrittenToIt(int seed)
+    {
+        var store = new PageTableStore();
+        var t = store.Create(0x100);
+        var model = new ulong[512];
+        var rng = new Random(seed);
+        for (int step = 0; step < 400; step++)
+        {
+            // Few distinct indices, so the table goes back and forth around SparseCapacity.
+            int i = rng.Next(step < 200 ? 10 : 512);
+            ulong v = rng.Next(3) == 0 ? 0 : ((ulong)rng.Next(1, 1 << 20) << 12) | Present;
+            t[i] = v;
+            model[i] = v;
+            Assert.That(t[i], Is.EqualTo(v), $"step {step}");
+            Assert.That(t.UsedEntries, Is.EqualTo(model.Count(x => x != 0)), $"step {step}");
+            int from = rng.Next(512);
+            int next = Array.FindIndex(model, from, x => x != 0);
+            Assert.That(t.NextUsed(from), Is.EqualTo(next < 0 ? 512 : next), $"step {step}, NextUsed({from})");
+        }
+        AssertReadsAs(t, model);
+    }
+
+    [Test]
+    public void ASparseTableKeepsItsEntriesInIndexOrderUpToItsCapacity()
+    {
+        var store = new PageTableStore();
+        var t = store.Create(7);
+        var model = new ulong[512];
+        int[] order = [300, 5, 511, 0, 42, 41];
+        foreach (int i in order)
+        {
+            model[i] = ((ulong)i << 12) | Present;
+            t[i] = model[i];
+        }
+        Assert.That(order, Has.Length.EqualTo(PageTableStore.SparseCapacity));
+        AssertReadsAs(t, model);
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.NextUsed(1), Is.EqualTo(5));
+            Assert.That(t.NextUsed(42), Is.EqualTo(42));
+            Assert.That(t.NextUsed(43), Is.EqualTo(300));
+            Assert.That(t.NextUsed(512), Is.EqualTo(512));
+            Assert.That(t.NextUsed(-5), Is.EqualTo(0));
+        });
+        // Clearing the middle one closes the gap; clearing a none entry changes nothing.
+        t[41] = 0;
+        model[41] = 0;
+        t[40] = 0;
+        AssertReadsAs(t, model);
+        Assert.That(t.NextUsed(6), Is.EqualTo(42));
+        // Two more entries: the seventh makes it a full array, which must keep them all.
+        t[100] = model[100] = 0x5000 | Present;
+        t[1] = model[1] = 0x6000 | Present;
+        AssertReadsAs(t, model);
+        Assert.That(t.NextUsed(2), Is.EqualTo(5));
+        t[511] = model[511] = 0;
+        t[0] = model[0] = 0;
+        AssertReadsAs(t, model);
+        Assert.That(t.NextUsed(301), Is.EqualTo(512));
+    }
+
+    [Test]
+    public void AFreedFrameIsNoTableAndItsSlotComesBackEmpty()
+    {
+        var store = new PageTableStore();
+        var a = store.Create(0x10);
+        for (int i = 0; i < 20; i++)
+            a[i] = 0x1000 | Present; // a full array
+        store.Create(0x2000);
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Count, Is.EqualTo(2));
+            Assert.That(store.IsTable(0x10), Is.True);
+            Assert.That(store.Frames(), Is.EqualTo(new long[] { 0x10, 0x2000 }), "in pfn order");
+        });
+        store.Remove(0x10);
+        store.Remove(0x10); // twice: nothing more to do
+        store.Remove(0x7fff_ffff); // past the directory
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Count, Is.EqualTo(1));
+            Assert.That(store.IsTable(0x10), Is.False);
+            Assert.That(store.TryGet(0x10, out _), Is.False);
+            Assert.Throws<InvalidOperationException>(() => _ = store[0x10]);
+            Assert.That(store.Frames(), Is.EqualTo(new long[] { 0x2000 }));
+        });
+        // The next table takes the freed slot and the pooled array: both must read as none.
+        var b = store.Create(0x11);
+        Assert.That(b.Pfn, Is.EqualTo(0x11));
+        AssertReadsAs(b, new ulong[512]);
+        for (int i = 0; i < 8; i++)
+            b[i * 3] = 0x3000 | Present;
+        var model = new ulong[512];
+        for (int i = 0; i < 8; i++)
+            model[i * 3] = 0x3000 | Present;
+        AssertReadsAs(b, model);
+        Assert.That(store.TryGet(0x11, out var again), Is.True);
+        Assert.That(again[3], Is.EqualTo(0x3000 | Present));
+    }
+
+    [Test]
+    public void CreateRefusesANegativeFrameAndATableTwice()
+    {
+        var store = new PageTableStore();
+        store.Create(5000);
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => store.Create(-1));
+            Assert.Throws<ArgumentException>(() => store.Create(5000));
+            Assert.That(store.IsTable(4999), Is.False);
+            Assert.That(store.IsTable(1L << 40), Is.False, "far past the directory");
+            Assert.That(store.Count, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void AnIndexOutsideTheTableIsRefused()
+    {
+        var t = new PageTableStore().Create(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.Length, Is.EqualTo(512));
+            Assert.Throws<IndexOutOfRangeException>(() => _ = t[512]);
+            Assert.Throws<IndexOutOfRangeException>(() => _ = t[-1]);
+            Assert.Throws<IndexOutOfRangeException>(() => t[512] = 1);
+            Assert.Throws<IndexOutOfRangeException>(() => t[-1] = 1);
+        });
+    }
+
+    /// <summary>Many tables across segments and directory chunks stay apart.</summary>
+    [Test]
+    public void ThousandsOfTablesKeepTheirOwnEntries()
+    {
+        var store = new PageTableStore();
+        for (long pfn = 0; pfn < 3000; pfn++)
+            store.Create(pfn * 3)[(int)(pfn % 512)] = ((ulong)pfn << 12) | Present;
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Count, Is.EqualTo(3000));
+            for (long pfn = 0; pfn < 3000; pfn += 97)
+            {
+                var t = store[pfn * 3];
+                Assert.That(t[(int)(pfn % 512)], Is.EqualTo(((ulong)pfn << 12) | Present));
+                Assert.That(t.UsedEntries, Is.EqualTo(1));
+                Assert.That(t.Pfn, Is.EqualTo(pfn * 3));
+            }
+        });
+    }
+
+    /// <summary>A split's table: all 512 entries at once, sparse or full, as if written one by one.</summary>
+    [Test]
+    public void WriteAllFillsAnEmptyTableAsSingleWritesWould()
+    {
+        var store = new PageTableStore();
+        var full = new ulong[512];
+        for (int i = 0; i < 512; i++)
+            full[i] = ((ulong)(0x40000 + i) << 12) | Present;
+        var dense = store.Create(1);
+        dense.WriteAll(full);
+        AssertReadsAs(dense, full);
+
+        var few = new ulong[512];
+        few[3] = 0x3000 | Present;
+        few[500] = 0x4000 | Present;
+        var sparse = store.Create(2);
+        sparse.WriteAll(few);
+        AssertReadsAs(sparse, few);
+        sparse[3] = 0; // still a sparse table that clears as one
+        few[3] = 0;
+        AssertReadsAs(sparse, few);
+
+        var exactly = new ulong[512];
+        for (int i = 0; i < 7; i++)
+            exactly[i * 70] = 0x9000 | Present;
+        var seven = store.Create(3);
+        seven.WriteAll(exactly);
+        AssertReadsAs(seven, exactly);
+
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<InvalidOperationException>(() => dense.WriteAll(full), "only an empty table");
+            Assert.Throws<ArgumentException>(() => store.Create(4).WriteAll(new ulong[511]));
+        });
+    }
+
+    [Test]
+    public void CopyFromCopiesTheRangeOnly()
+    {
+        var store = new PageTableStore();
+        var src = store.Create(1);
+        for (int i = 250; i < 260; i++)
+            src[i] = ((ulong)i << 12) | Present;
+        var dst = store.Create(2);
+        dst.CopyFrom(src, 256, 256);
+        var model = new ulong[512];
+        for (int i = 256; i < 260; i++)
+            model[i] = ((ulong)i << 12) | Present;
+        AssertReadsAs(dst, model);
+        int n = 0;
+        foreach (ulong e in dst)
+            n += e != 0 ? 1 : 0;
+        Assert.That(n, Is.EqualTo(4), "the enumerator visits all 512 entries");
+    }
+
+    /// <summary>What a PteTableCache relies on: the generation moves when a present entry changes frame, presence or rights, or a table goes.</summary>
+    [Test]
+    public void TheGenerationMovesOnStructuralChangesOnly()
+    {
+        var store = new PageTableStore();
+        var sparse = store.Create(1);
+        var dense = store.Create(2);
+        for (int i = 0; i < 10; i++)
+            dense[i + 100] = 0x1000 | Present;
+        foreach (var t in new[] { sparse, dense })
+        {
+            int g = store.Generation;
+            t[0] = 0x1000 | Present; // none to present
+            Assert.That(store.Generation, Is.EqualTo(g), "filling a none entry");
+            t[0] = 0x1000 | Present | _PAGE_ACCESSED | _PAGE_DIRTY;
+            Assert.That(store.Generation, Is.EqualTo(g), "ACCESSED and DIRTY");
+            t[0] = 0x2000 | Present | _PAGE_ACCESSED | _PAGE_DIRTY;
+            Assert.That(store.Generation, Is.EqualTo(g + 1), "another frame");
+            t[0] = 0x2000 | _PAGE_PRESENT;
+            Assert.That(store.Generation, Is.EqualTo(g + 2), "RW taken away");
+            t[0] = 0x2000 | _PAGE_PRESENT | _PAGE_NX;
+            Assert.That(store.Generation, Is.EqualTo(g + 3), "NX");
+            t[0] = 0;
+            Assert.That(store.Generation, Is.EqualTo(g + 4), "cleared");
+            t[0] = 0x3000; // a not-present entry with bits
+            t[0] = 0x4000;
+            Assert.That(store.Generation, Is.EqualTo(g + 4), "a not-present entry caches nothing");
+            t[0] = 0;
+        }
+        int before = store.Generation;
+        store.Remove(1);
+        Assert.That(store.Generation, Is.EqualTo(before + 1));
     }
 }

@@ -1,0 +1,158 @@
+using KernelMm.Model.Paging;
+using KernelMm.Model.Tlb;
+using static KernelMm.Model.Paging.PageBits;
+
+namespace KernelMm.Model.Tests.Tlb;
+
+/// <summary>The flush primitives of every CPU and the checks a flush point runs.</summary>
+public class TlbSetTests
+{
+    private static readonly ulong Va = KernelLayout.PAGE_OFFSET + TestKernel.GiB + 0x3000;
+
+    /// <summary>The walk's translation of <paramref name="va"/> as a 4K entry: what a CPU caches after a split.</summary>
+    private static Translation FourK(Kernel k, ulong va)
+    {
+        var t = k.Walker.Translate(k.InitTopPgt, va)!.Value;
+        return new Translation(va & PageShifts.PAGE_MASK, PageLevel.PG_LEVEL_4K, t.PfnOf(va), t.Flags, t.TablePfn);
+    }
+
+    private static int Check(Kernel k, FlushScope scope) =>
+        k.Tlbs.CheckCoherence(k.Walker, c => k.InitTopPgt, k.Log, "test", scope);
+
+    [Test]
+    public void AKernelRangeUpToTheCeilingIsFlushedPageByPageOnEveryCpu()
+    {
+        var k = TestKernel.Boot(cpus: 3);
+        for (int cpu = 0; cpu < 3; cpu++)
+        {
+            k.Tlbs.Cpus[cpu].Fill(FourK(k, Va));
+            k.Tlbs.Cpus[cpu].Fill(FourK(k, Va + 33 * 4096));
+        }
+        long full = k.Tlbs.FullFlushes, pages = k.Tlbs.PageFlushes;
+        k.Tlbs.flush_tlb_kernel_range(Va, Va + 33 * 4096);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.PageFlushes - pages, Is.EqualTo(33));
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full));
+            Assert.That(k.Tlbs.Cpus.Select(c => c.Lookup(Va)), Is.All.Null, "the first page is gone everywhere");
+            Assert.That(k.Tlbs.Cpus.Select(c => c.Count), Is.All.EqualTo(1), "the page just past the range stays");
+        });
+        k.Tlbs.flush_tlb_kernel_range(Va, Va + 34 * 4096);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full + 1), "above tlb_single_page_flush_ceiling: flush_tlb_all");
+            Assert.That(k.Tlbs.PageFlushes - pages, Is.EqualTo(33));
+            Assert.That(k.Tlbs.Cpus.Select(c => c.Count), Is.All.Zero);
+        });
+    }
+
+    [Test]
+    public void FlushTlbAllEmptiesEveryCpuGlobalEntriesToo()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.Access(0, Va);
+        k.Access(1, Va);
+        Assert.That(k.Tlbs.Cpus[0].Entries.Single().Global, Is.True, "the direct map is global without KAISER");
+        long full = k.Tlbs.FullFlushes;
+        k.Tlbs.flush_tlb_all();
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full + 1));
+            Assert.That(k.Tlbs.Cpus.Select(c => c.Count), Is.All.Zero);
+        });
+    }
+
+    [Test]
+    public void AStaleEntryIsReportedWithWhatWasCachedAndWhatTheTablesSay()
+    {
+        var k = TestKernel.Boot();
+        var good = FourK(k, Va);
+        k.Tlbs.Cpus[1].Fill(good with { BasePfn = 0x12345 });
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+        Assert.That(k.Log.Warnings.Single().Message, Is.EqualTo(
+            $"test: CPU 1 holds a stale translation of 0xffff888040003000: cached 4K pfn:12345 flags:{good.Flags:x}, tables say 1G pfn:40003 flags:{good.Flags:x}"));
+    }
+
+    [Test]
+    public void AnEntryTheTablesNoLongerMapIsStaleAsNotPresent()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.SetMemory.FourK(Va, 1);
+        k.Access(0, Va);
+        var e = k.lookup_address(Va);
+        k.Walker.Write(e, 0); // cleared behind the CPU's back
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+        Assert.That(k.Log.Warnings.Single().Message, Does.EndWith(", tables say not present"));
+    }
+
+    [Test]
+    public void EachFlushPointChecksOnlyWhatItMadeCoherent()
+    {
+        var k = TestKernel.Boot();
+        var cpu0 = k.Tlbs.Cpus[0];
+        cpu0.Fill(FourK(k, Va) with { BasePfn = 0x12345 }); // a stale kernel entry
+        cpu0.CurrentPgd = 0x777;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Check(k, FlushScope.Mm(0x777)), Is.Zero, "a flush of an mm checks its user half only");
+            Assert.That(Check(k, FlushScope.Mm(0x778)), Is.Zero, "a CPU running another mm is not checked at all");
+            Assert.That(Check(k, FlushScope.KernelHalf), Is.EqualTo(1));
+            Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+            Assert.That(k.Tlbs.CheckCoherence(k.Walker, k.InitTopPgt, k.Log, "all"), Is.EqualTo(1));
+        });
+        Assert.That(FlushScope.Mm(5).Covers(0x1000), Is.True);
+        Assert.That(FlushScope.KernelHalf.Covers(KernelLayout.USER_SPACE_END - 4096), Is.False);
+        Assert.That(FlushScope.KernelHalf.Covers(KernelLayout.USER_SPACE_END), Is.True);
+    }
+
+    [Test]
+    public void AnAddressTheKernelMayLeaveStaleIsNotReported()
+    {
+        var k = TestKernel.Boot();
+        k.Tlbs.Cpus[0].Fill(FourK(k, Va) with { BasePfn = 0x12345 });
+        k.Tlbs.Cpus[0].Fill(FourK(k, Va + 4096) with { BasePfn = 0x12346 });
+        k.Tlbs.MayBeStale = va => va == Va;
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1), "the lazily freed address is skipped, its neighbour is not");
+        Assert.That(k.Log.Warnings.Single().Message, Does.Contain("0xffff888040004000"));
+    }
+
+    [Test]
+    public void TwoSizesAgreeingOnFrameAndAttributesAreNoMultimatch()
+    {
+        var k = TestKernel.Boot();
+        k.Access(0, Va);
+        k.Tlbs.Cpus[0].Fill(FourK(k, Va)); // a 4K entry inside the cached 1G one, the same frame and flags
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.Cpus[0].Count, Is.EqualTo(2));
+            Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+        k.Tlbs.Cpus[0].Fill(FourK(k, Va + 4096) with { BasePfn = FourK(k, Va + 4096).BasePfn + 1 });
+        Check(k, FlushScope.Everything);
+        Assert.That(k.Log.Warnings.Select(w => w.Kind), Is.EqualTo(new[] { "stale-tlb", "tlb-multimatch" }));
+        Assert.That(k.Log.Warnings[1].Message, Is.EqualTo(
+            "test: CPU 0 caches 0xffff888040004000 as 4K and 1G with different frames or attributes (SDM 4.10.2.3; AMD erratum 383)"));
+    }
+
+    [Test]
+    public void FreeingATableSomeCpuStillWalkedThroughIsReportedPerEntry()
+    {
+        var k = TestKernel.Boot();
+        var cpu1 = k.Tlbs.Cpus[1];
+        cpu1.Fill(new Translation(0x5000, PageLevel.PG_LEVEL_4K, 7, _PAGE_PRESENT, TablePfn: 0x900));
+        cpu1.Fill(new Translation(0x2000, PageLevel.PG_LEVEL_4K, 8, _PAGE_PRESENT, TablePfn: 0x900));
+        cpu1.Fill(new Translation(0x9000, PageLevel.PG_LEVEL_4K, 9, _PAGE_PRESENT, TablePfn: 0x901));
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.CheckTableFree(0x902, k.Log, "free"), Is.Zero);
+            Assert.That(k.Tlbs.CheckTableFree(0x900, k.Log, "free"), Is.EqualTo(2));
+            Assert.That(k.Log.Warnings.Select(w => w.Message), Is.EqualTo(new[]
+            {
+                "free: table pfn:00900 is freed while CPU 1 still caches 0x0000000000002000 walked through it",
+                "free: table pfn:00900 is freed while CPU 1 still caches 0x0000000000005000 walked through it",
+            }), "in address order");
+            Assert.That(k.Log.Warnings.Select(w => w.Kind), Is.All.EqualTo("stale-tlb"));
+        });
+    }
+}
