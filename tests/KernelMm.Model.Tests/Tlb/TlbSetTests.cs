@@ -91,18 +91,34 @@ public class TlbSetTests
         var k = TestKernel.Boot();
         var cpu0 = k.Tlbs.Cpus[0];
         cpu0.Fill(FourK(k, Va) with { BasePfn = 0x12345 }); // a stale kernel entry
+        cpu0.Fill(new Translation(0x1000, PageLevel.PG_LEVEL_4K, 0x555, _PAGE_PRESENT | _PAGE_USER)); // and a user one
         cpu0.CurrentPgd = 0x777;
         Assert.Multiple(() =>
         {
-            Assert.That(Check(k, FlushScope.Mm(0x777)), Is.Zero, "a flush of an mm checks its user half only");
+            Assert.That(Check(k, FlushScope.Mm(0x777)), Is.EqualTo(1), "a flush of an mm checks its user half");
+            Assert.That(k.Log.Warnings[^1].Message, Does.Contain("0x0000000000001000"));
             Assert.That(Check(k, FlushScope.Mm(0x778)), Is.Zero, "a CPU running another mm is not checked at all");
             Assert.That(Check(k, FlushScope.KernelHalf), Is.EqualTo(1));
-            Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
-            Assert.That(k.Tlbs.CheckCoherence(k.Walker, k.InitTopPgt, k.Log, "all"), Is.EqualTo(1));
+            Assert.That(k.Log.Warnings[^1].Message, Does.Contain("0xffff888040003000"));
+            Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(2));
+            Assert.That(k.Tlbs.CheckCoherence(k.Walker, k.InitTopPgt, k.Log, "all"), Is.EqualTo(2));
         });
         Assert.That(FlushScope.Mm(5).Covers(0x1000), Is.True);
+        Assert.That(FlushScope.Mm(5).Covers(Va), Is.False);
         Assert.That(FlushScope.KernelHalf.Covers(KernelLayout.USER_SPACE_END - 4096), Is.False);
         Assert.That(FlushScope.KernelHalf.Covers(KernelLayout.USER_SPACE_END), Is.True);
+    }
+
+    [Test]
+    public void AStale2MEntryIsNamedByItsSize()
+    {
+        var k = TestKernel.Boot();
+        ulong va = KernelLayout.PAGE_OFFSET + 64 * TestKernel.MiB; // a 2M leaf
+        var t = k.Walker.Translate(k.InitTopPgt, va)!.Value;
+        Assert.That(t.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        k.Tlbs.Cpus[0].Fill(t with { Flags = t.Flags ^ _PAGE_RW });
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+        Assert.That(k.Log.Warnings.Single().Message, Does.Contain($"cached 2M pfn:{t.BasePfn:x} flags:{t.Flags ^ _PAGE_RW:x}, tables say 2M pfn:{t.BasePfn:x} flags:{t.Flags:x}"));
     }
 
     [Test]
