@@ -27,4 +27,99 @@ public class MmuGatherTests
             Assert.That(k.RunChecks(), Is.Empty);
         });
     }
+
+    private static long? CachedPfn(Kernel k, Process p, ulong va) =>
+        k.Tlbs.Cpus[p.Cpu].Lookup(va) is { } e ? e.Translation.PfnOf(va) : null;
+
+    /// <summary>Pages only, no table freed: tlb_finish_mmu flushes the gathered range and nothing else.</summary>
+    [Test]
+    public void AZapThatFreesNoTableFlushesOnlyItsRange()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("range");
+        p.Mmap(8 * 4096, at: At);
+        p.Touch(At, 8 * 4096, Access.Write);
+        p.Munmap(At + 2 * 4096, 2 * 4096);
+        Assert.Multiple(() =>
+        {
+            Assert.That(CachedPfn(k, p, At + 2 * 4096), Is.Null);
+            Assert.That(CachedPfn(k, p, At + 3 * 4096), Is.Null);
+            Assert.That(CachedPfn(k, p, At + 4096), Is.Not.Null, "the page before the range stays cached");
+            Assert.That(CachedPfn(k, p, At + 4 * 4096), Is.Not.Null, "and the one after it");
+            Assert.That(k.Log.Warnings, Is.Empty);
+        });
+    }
+
+    /// <summary>A freed table takes the paging-structure caches with it: the whole mm is flushed.</summary>
+    [Test]
+    public void AZapThatFreesATableFlushesTheWholeMm()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("tables");
+        const ulong Other = At + (1UL << 39); // another pgd slot: tables of its own
+        p.Mmap(4096, at: At);
+        p.Mmap(4096, at: Other);
+        p.Touch(At, 4096, Access.Write);
+        p.Touch(Other, 4096, Access.Write);
+        long pte = p.Mm.PteTableOf(Other);
+        p.Munmap(Other, 4096);
+        Assert.Multiple(() =>
+        {
+            Assert.That(p.Mm.PteTableOf(Other), Is.EqualTo(-1));
+            Assert.That(k.Tables.IsTable(pte), Is.False, "the freed frame holds no table any more");
+            Assert.That(CachedPfn(k, p, At), Is.Null, "flush_tlb_mm: the other mapping's entry went too");
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
+
+    /// <summary>A zap of nothing mapped gathers nothing and flushes nothing.</summary>
+    [Test]
+    public void AZapOfNothingFlushesNothing()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("empty");
+        p.Mmap(4096, at: At);
+        p.Mmap(4096, at: At + 3 * 4096); // untouched, in the same PTE table
+        p.Touch(At, 4096, Access.Write);
+        p.Munmap(At + 3 * 4096, 4096);
+        Assert.That(CachedPfn(k, p, At), Is.Not.Null);
+    }
+
+    /// <summary>Without the flush, the table is freed while a CPU still caches a translation walked through it: the check says so.</summary>
+    [Test]
+    public void FreeingATableBeforeTheFlushIsReported()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("noflush");
+        p.Mmap(4096, at: At);
+        p.Touch(At, 4096, Access.Write);
+        long pte = p.Mm.PteTableOf(At);
+        k.Faults |= Diagnostics.FaultInjection.SkipTlbFlush;
+        p.Munmap(At, 4096);
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.EqualTo(
+            $"tlb_finish_mmu: table pfn:{pte:x5} is freed while CPU {p.Cpu} still caches 0x{At:x16} walked through it"));
+    }
+
+    /// <summary>A zap of thousands of pages fills several gather blocks; every page and table comes back to the allocator.</summary>
+    [Test]
+    public void ALargeZapFreesEveryPageItGathered()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("large");
+        const long Pages = 3000;
+        p.Mmap(Pages * 4096, at: At);
+        long free = k.Buddy.NrFreePages;
+        p.Touch(At, Pages * 4096, Access.Write);
+        long used = free - k.Buddy.NrFreePages;
+        var freed = new List<long>();
+        k.Buddy.FreePagesPrepareHook = (pfn, order) => freed.Add(pfn);
+        p.Munmap(At, Pages * 4096);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Buddy.NrFreePages, Is.EqualTo(free));
+            Assert.That(freed, Has.Count.EqualTo(used), "the pages and their PTE, PMD and PUD tables");
+            Assert.That(freed.Distinct().Count(), Is.EqualTo(freed.Count));
+            Assert.That(k.RunChecks(), Is.Empty);
+        });
+    }
 }
