@@ -356,4 +356,57 @@ public class ChangePageAttrPathsTests
         Assert.That(k.Cpa.set_direct_map_noflush(KernelLayout.VMALLOC_START + (1UL << 40), 0, _PAGE_RW), Is.Zero);
         Assert.That(k.Log.Warnings, Is.Empty);
     }
+
+    /// <summary>
+    /// A large page that breaks the static protections (a direct-map 2M page of .rodata made
+    /// RW behind CPA's back): should_split_large_page splits it whatever the request, and
+    /// split_set_pte takes RW off each of its 4K entries.
+    /// </summary>
+    [Test]
+    public void ALargePageAgainstTheStaticProtectionsIsSplitAndFixedUp()
+    {
+        var k = TestKernel.Boot();
+        long ro = (long)(Model.Boot.KernelImage.__pa_symbol(k.Image.__start_rodata) >> 12);
+        ulong va = k.DirectMapAddress(ro);
+        var e = k.lookup_address(va);
+        Assert.That(e.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        k.Walker.Write(e, k.Walker.Read(e) | _PAGE_RW);
+        k.SetMemory.NoExec(va + 3 * 4096, 1); // NX is set already: only the static check splits
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Log.Warnings.Single().Kind, Is.EqualTo("cpa-static-prot"));
+            Assert.That(k.Log.Warnings.Single().Message, Is.EqualTo($"WARNING: CPA: large page at 0x{va:x} conflicts with static protections; splitting"));
+            Assert.That(k.lookup_address(va).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+            for (int i = 0; i < 512; i += 51)
+            {
+                Assert.That(Pte(k, va + (ulong)i * 4096) & _PAGE_RW, Is.Zero, $"entry {i}");
+                Assert.That(pte_pfn(Pte(k, va + (ulong)i * 4096)), Is.EqualTo(ro + i), $"entry {i}");
+            }
+        });
+    }
+
+    /// <summary>The high map's kernel text with NX behind CPA's back: the split entries lose NX (no NX on text) one by one.</summary>
+    [Test]
+    public void NxOnKernelTextIsTakenOffWhenItsLargePageIsSplit()
+    {
+        var k = TestKernel.Boot();
+        ulong text = k.Image._text;
+        var e = k.lookup_address(text);
+        Assert.That(e.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        ulong before = k.Walker.Read(e);
+        k.Walker.Write(e, before | _PAGE_NX);
+        k.SetMemory.Exec(text + 5 * 4096, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Log.Warnings.Select(w => w.Kind), Does.Contain("cpa-static-prot"));
+            Assert.That(k.lookup_address(text).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+            for (int i = 0; i < 512; i += 51)
+            {
+                ulong pte = Pte(k, text + (ulong)i * 4096);
+                Assert.That(pte & _PAGE_NX, Is.Zero, $"entry {i}");
+                Assert.That(pte & _PAGE_RW, Is.Zero, $"entry {i}: text stays read-only");
+                Assert.That(pte & _PAGE_PRESENT, Is.Not.Zero, $"entry {i}");
+            }
+        });
+    }
 }
