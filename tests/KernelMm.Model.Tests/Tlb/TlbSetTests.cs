@@ -171,4 +171,16 @@ public class TlbSetTests
             Assert.That(k.Log.Warnings.Select(w => w.Kind), Is.All.EqualTo("stale-tlb"));
         });
     }
+
+    [Test]
+    public void StaleEntriesAreReportedInAddressOrder()
+    {
+        var k = TestKernel.Boot();
+        int[] pages = [9, 2, 31, 17, 5, 24, 11];
+        foreach (int i in pages)
+            k.Tlbs.Cpus[0].Fill(FourK(k, Va + (ulong)i * 4096) with { BasePfn = 0x12345 + i });
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(pages.Length));
+        Assert.That(k.Log.Warnings.Select(w => w.Message[(w.Message.IndexOf("0x", StringComparison.Ordinal))..][..18]),
+            Is.EqualTo(pages.Order().Select(i => $"0x{Va + (ulong)i * 4096:x16}")));
+    }
 }
