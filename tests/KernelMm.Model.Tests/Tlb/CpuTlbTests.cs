@@ -293,4 +293,78 @@ public class CpuTlbTests
         t.Invlpg(0);
         Assert.That(t.AnyWalkedThrough(0x500), Is.False);
     }
+
+    /// <summary>
+    /// Random fills, refills, INVLPGs and CR3 switches against a plain model of a FIFO TLB
+    /// (a list in fill order): after every step each size's entries, the lookups and the
+    /// eviction order agree. Addresses fall in 4 GiB so that sizes overlap and the table's
+    /// probe runs grow long and wrap.
+    /// </summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void RandomUseMatchesAFifoModel(int seed)
+    {
+        var rng = new Random(seed);
+        var t = new CpuTlb(0);
+        var model = new List<Translation>(); // oldest first
+        PageLevel[] levels = [PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_2M, PageLevel.PG_LEVEL_1G];
+        ulong RandomVa() => (ulong)rng.NextInt64(0, 1L << 32) & ~(K4 - 1);
+        Translation? ModelLookup(ulong va)
+        {
+            foreach (var level in new[] { PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_2M, PageLevel.PG_LEVEL_1G })
+            {
+                ulong size = PageShifts.page_level_size(level);
+                int i = model.FindIndex(m => m.Level == level && m.VirtualBase == (va & ~(size - 1)));
+                if (i >= 0)
+                    return model[i];
+            }
+            return null;
+        }
+        var probes = new List<ulong>();
+        for (int step = 0; step < 1500; step++)
+        {
+            int op = rng.Next(10);
+            if (op < 7 || model.Count == 0)
+            {
+                var level = levels[rng.Next(levels.Length)];
+                ulong size = PageShifts.page_level_size(level);
+                // Half the fills go to an address seen before, so refills and overlaps are common.
+                ulong va = probes.Count > 0 && rng.Next(2) == 0 ? probes[rng.Next(probes.Count)] : RandomVa();
+                var tr = new Translation(va & ~(size - 1), level, rng.Next(1, 1 << 20), _PAGE_PRESENT | (rng.Next(4) == 0 ? _PAGE_GLOBAL : 0));
+                t.Fill(tr);
+                int at = model.FindIndex(m => m.Level == tr.Level && m.VirtualBase == tr.VirtualBase);
+                if (at >= 0)
+                    model[at] = tr;
+                else
+                {
+                    if (model.Count == t.Capacity)
+                        model.RemoveAt(0);
+                    model.Add(tr);
+                }
+                probes.Add(va);
+            }
+            else if (op < 9)
+            {
+                ulong va = probes[rng.Next(probes.Count)];
+                t.Invlpg(va);
+                model.RemoveAll(m => va - m.VirtualBase < m.Size);
+            }
+            else
+            {
+                t.FlushNonGlobal();
+                model.RemoveAll(m => (m.Flags & _PAGE_GLOBAL) == 0);
+            }
+            Assert.That(t.Count, Is.EqualTo(model.Count), $"step {step}");
+            foreach (ulong va in probes.TakeLast(24))
+                Assert.That(t.Lookup(va)?.Translation, Is.EqualTo(ModelLookup(va)), $"step {step}, 0x{va:x}");
+            if (step % 100 == 0)
+            {
+                Assert.That(t.Entries.Select(e => e.Translation).OrderBy(x => x.VirtualBase).ThenBy(x => x.Level),
+                    Is.EqualTo(model.OrderBy(x => x.VirtualBase).ThenBy(x => x.Level)), $"step {step}");
+                var largest = model.Count == 0 ? PageLevel.PG_LEVEL_NONE : model.Max(m => m.Level);
+                Assert.That(t.LargestLevel, Is.EqualTo(largest), $"step {step}");
+            }
+        }
+    }
 }

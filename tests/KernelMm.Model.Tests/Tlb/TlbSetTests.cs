@@ -145,7 +145,7 @@ public class TlbSetTests
             Assert.That(k.Log.Warnings, Is.Empty);
         });
         k.Tlbs.Cpus[0].Fill(FourK(k, Va + 4096) with { BasePfn = FourK(k, Va + 4096).BasePfn + 1 });
-        Check(k, FlushScope.Everything);
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(2), "the stale 4K entry, and it against the 1G one");
         Assert.That(k.Log.Warnings.Select(w => w.Kind), Is.EqualTo(new[] { "stale-tlb", "tlb-multimatch" }));
         Assert.That(k.Log.Warnings[1].Message, Is.EqualTo(
             "test: CPU 0 caches 0xffff888040004000 as 4K and 1G with different frames or attributes (SDM 4.10.2.3; AMD erratum 383)"));
