@@ -67,6 +67,7 @@ public class ChangePageAttrPathsTests
             Assert.That(k.Tlbs.FullFlushes, Is.GreaterThan(full), "cpa_flush_all");
             Assert.That(cpaFlushes, Is.Zero, "not cpa_flush: its seams do not run");
             Assert.That(k.Log.Warnings.Single().Message, Does.StartWith("WARNING: CPA: called for zero pte. vaddr = " + (area.Addr + 2 * 4096).ToString("x")));
+            Assert.That(k.Log.Warnings.Single().Kind, Is.EqualTo("cpa"));
         });
     }
 
@@ -385,7 +386,7 @@ public class ChangePageAttrPathsTests
         });
     }
 
-    /// <summary>The high map's kernel text with NX behind CPA's back: the split entries lose NX (no NX on text) one by one.</summary>
+    /// <summary>The high map's kernel text with NX and RW behind CPA's back: the split entries lose NX (no NX on text) and RW (text mapped large is read-only) one by one.</summary>
     [Test]
     public void NxOnKernelTextIsTakenOffWhenItsLargePageIsSplit()
     {
@@ -394,7 +395,7 @@ public class ChangePageAttrPathsTests
         var e = k.lookup_address(text);
         Assert.That(e.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
         ulong before = k.Walker.Read(e);
-        k.Walker.Write(e, before | _PAGE_NX);
+        k.Walker.Write(e, before | _PAGE_NX | _PAGE_RW); // RW too: protect_kernel_text_ro forbids it while the text is mapped large
         k.SetMemory.Exec(text + 5 * 4096, 1);
         Assert.Multiple(() =>
         {
@@ -408,5 +409,77 @@ public class ChangePageAttrPathsTests
                 Assert.That(pte & _PAGE_PRESENT, Is.Not.Zero, $"entry {i}");
             }
         });
+    }
+
+    /// <summary>An alias forces flush_tlb_all even when nothing was split: a one-page change through vmalloc.</summary>
+    [Test]
+    public void AnAliasChangeFlushesAllWithoutASplit()
+    {
+        var k = TestKernel.Boot();
+        var area = k.Vmalloc.Vmalloc(4096);
+        k.SetMemory.FourK(k.DirectMapAddress(area.Pages[0]), 1); // split the alias now
+        long full = k.Tlbs.FullFlushes, pages = k.Tlbs.PageFlushes, splits = k.Cpa.Splits2M + k.Cpa.Splits1G;
+        k.SetMemory.ReadOnly(area.Addr, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Cpa.Splits2M + k.Cpa.Splits1G, Is.EqualTo(splits));
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full + 1), "force_flush_all");
+            Assert.That(k.Tlbs.PageFlushes, Is.EqualTo(pages));
+        });
+    }
+
+    /// <summary>The same through the high-map alias of an image page.</summary>
+    [Test]
+    public void AHighMapAliasChangeFlushesAllWithoutASplit()
+    {
+        var k = TestKernel.Boot();
+        long pfn = k.Image.EmptyZeroPagePfn + 0x100;
+        ulong direct = k.DirectMapAddress(pfn);
+        ulong high = KernelLayout.__START_KERNEL_map + ((ulong)pfn << 12);
+        k.SetMemory.FourK(high, 1); // splits the high map's 2M page (and the direct map's alias)
+        k.SetMemory.FourK(direct, 1);
+        long full = k.Tlbs.FullFlushes, pages = k.Tlbs.PageFlushes, splits = k.Cpa.Splits2M + k.Cpa.Splits1G;
+        k.SetMemory.ReadOnly(direct, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Cpa.Splits2M + k.Cpa.Splits1G, Is.EqualTo(splits));
+            Assert.That(Pte(k, high) & _PAGE_RW, Is.Zero);
+            Assert.That(k.Tlbs.FullFlushes, Is.EqualTo(full + 1), "force_flush_all for the high-map alias");
+            Assert.That(k.Tlbs.PageFlushes, Is.EqualTo(pages));
+        });
+    }
+
+    /// <summary>A change covering a whole 2M page of the high map's text keeps it large (static_protections' ftrace case: no RW check then).</summary>
+    [Test]
+    public void AWholeLargePageOfKernelTextMayBecomeWritableAndStaysLarge()
+    {
+        var k = TestKernel.Boot();
+        ulong text = k.Image._text + (2UL << 20);
+        k.SetMemory.ReadWrite(text, 512);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(text).Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+            Assert.That(Pte(k, text) & _PAGE_RW, Is.Not.Zero);
+        });
+        k.SetMemory.ReadOnly(text, 512);
+        k.SetMemory.ReadWrite(text + 4096, 1); // part of it: split, and the 4K entry may be RW
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.lookup_address(text).Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+            Assert.That(Pte(k, text + 4096) & _PAGE_RW, Is.Not.Zero);
+            Assert.That(Pte(k, text) & _PAGE_RW, Is.Zero);
+        });
+    }
+
+    /// <summary>vm_unmap_aliases first: a lazily freed vmalloc range may not keep an old alias of the pages being changed.</summary>
+    [Test]
+    public void ACpaRequestPurgesTheLazilyFreedVmallocRanges()
+    {
+        var k = TestKernel.Boot();
+        var area = k.Vmalloc.Vmalloc(4 * 4096);
+        k.Vmalloc.Vfree(area.Addr);
+        Assert.That(k.Vmalloc.LazilyFreed, Is.Not.Empty);
+        k.SetMemory.ReadOnly(SecondGiB, 1);
+        Assert.That(k.Vmalloc.LazilyFreed, Is.Empty);
     }
 }
