@@ -206,8 +206,14 @@ public class PageTableStoreTests
             Assert.Throws<ArgumentException>(() => store.Create(5000));
             Assert.That(store.IsTable(4999), Is.False);
             Assert.That(store.IsTable(1L << 40), Is.False, "far past the directory");
+            Assert.That(store.IsTable(5120), Is.False, "the chunk just past the directory");
+            Assert.That(store.IsTable(10), Is.False, "a chunk of the directory with no table yet");
+            Assert.That(store.TryGet(5120, out _), Is.False);
             Assert.That(store.Count, Is.EqualTo(1));
         });
+        store.Remove(5120);
+        store.Remove(10);
+        Assert.That(store.Count, Is.EqualTo(1), "removing a frame that holds no table changes nothing");
     }
 
     [Test]

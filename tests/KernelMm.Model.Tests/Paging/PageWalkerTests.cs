@@ -107,6 +107,7 @@ public class PageWalkerTests
                 Assert.That((cached, again), Is.EqualTo((full, full)), $"0x{va:x}");
                 if (full)
                 {
+                    Assert.That(l1.Level, Is.EqualTo(PageLevel.PG_LEVEL_4K), $"0x{va:x}");
                     Assert.That(t2, Is.EqualTo(t1), $"0x{va:x}");
                     Assert.That(t3, Is.EqualTo(t1), $"0x{va:x}");
                     Assert.That(l3, Is.EqualTo(l1), $"0x{va:x}");
@@ -125,6 +126,11 @@ public class PageWalkerTests
         Assert.That(k.Walker.Walk(p.Mm.Pgd, UserAt, cache, out var ro, out _), Is.True);
         Assert.That(ro.Flags & _PAGE_RW, Is.Zero);
         Assert.That(pmdSlot.Level, Is.EqualTo(PageLevel.PG_LEVEL_4K));
+        pmd[pmd_index(UserAt)] &= ~_PAGE_USER;
+        Assert.That(k.Walker.Walk(p.Mm.Pgd, UserAt, cache, out _, out _), Is.True);
+        Assert.That(k.Walker.Walk(p.Mm.Pgd, UserAt + 4096, cache, out var kernelOnly, out _), Is.True, "a hit in the refilled cache");
+        Assert.That(kernelOnly.Flags & (_PAGE_USER | _PAGE_RW), Is.Zero, "the cache keeps the rights of the levels above");
+        Assert.That(kernelOnly.Flags & _PAGE_NX, Is.Not.Zero);
     }
 
     [Test]
@@ -170,11 +176,13 @@ public class PageWalkerTests
             Assert.That(t.PfnOf(mb + 0x3000), Is.EqualTo(64 * 256 + 3));
             Assert.That(t.Flags & _PAGE_PAT, Is.Not.Zero, "PAT in 4K form");
             Assert.That(t.Flags & _PAGE_PAT_LARGE, Is.Zero);
+            Assert.That(t.Flags & PTE_PFN_MASK, Is.Zero, "no frame bits among the flags");
             Assert.That(t.Size, Is.EqualTo(2UL << 20));
             Assert.That(t1.Level, Is.EqualTo(PageLevel.PG_LEVEL_1G));
             Assert.That(t1.VirtualBase, Is.EqualTo(gb));
             Assert.That(t1.BasePfn, Is.EqualTo((long)(2 * TestKernel.GiB >> 12)));
             Assert.That(t1.Flags & (_PAGE_PAT | _PAGE_PAT_LARGE), Is.EqualTo(_PAGE_PAT));
+            Assert.That(t1.Flags & PTE_PFN_MASK, Is.Zero);
             Assert.That(t1.Size, Is.EqualTo(TestKernel.GiB));
         });
     }
