@@ -174,4 +174,28 @@ public class FaultTests
             Assert.That(k.VmStat[VmEventItem.PGFAULT] - faults, Is.EqualTo(p.MinFlt - minflt + 1), "the failed fault is a PGFAULT, not a min_flt");
         });
     }
+
+    /// <summary>The UserPteChanged seam sees every PTE write of the fault path, in order: ptep_clear_flush's clear before the copy is installed.</summary>
+    [Test]
+    public void TheSeamSeesEachPteWriteOfAFaultInOrder()
+    {
+        var seen = new List<(long Table, ulong Old, ulong New)>();
+        var k = new Kernel(new Model.Boot.BootOptions(), k => k.PageTableHooks.UserPteChanged = (_, table, old, value) => seen.Add((table, old, value)));
+        var p = k.Spawn("seam");
+        p.Mmap(4096, at: At);
+        seen.Clear();
+        p.Touch(At, 4096, Access.Read);
+        long table = p.Mm.PteTableOf(At);
+        ulong zero = PteOf(k, p, At);
+        p.Touch(At, 4096, Access.Write);
+        ulong copy = PteOf(k, p, At);
+        p.Munmap(At, 4096);
+        Assert.That(seen, Is.EqualTo(new[]
+        {
+            (table, 0UL, zero),
+            (table, zero, 0UL),
+            (table, 0UL, copy),
+            (table, copy, 0UL),
+        }), "do_anonymous_page, wp_page_copy's clear and set, zap_pte_range");
+    }
 }
