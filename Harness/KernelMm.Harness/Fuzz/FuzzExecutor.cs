@@ -89,7 +89,7 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
                 Failure = new FuzzFailure(combination, i, _pending.Line ?? step.ToString(), $"{e.GetType().Name}: {e.Message}", e.StackTrace);
                 return this;
             }
-            if (Check(i, line ?? step.ToString()) is { } f)
+            if (Check(i, line ?? step.ToString(), step.Call) is { } f)
             {
                 Failure = f;
                 return this;
@@ -98,7 +98,7 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
         return this;
     }
 
-    private FuzzFailure? Check(int step, string line)
+    private FuzzFailure? Check(int step, string line, FuzzCall? call = null)
     {
         Checks++;
         var k = _run.Kernel;
@@ -115,7 +115,7 @@ public sealed class FuzzExecutor(Combination combination, RunLimits? limits = nu
                 var report = new List<KernelWarning>();
                 for (int j = i; j < end; j++)
                     report.Add(log[j]);
-                if (!FuzzOracle.BadPageReportExplained(report, combination))
+                if (!FuzzOracle.BadPageReportExplained(report, combination, call))
                     bad.AddRange(report);
                 i = end - 1;
                 continue;

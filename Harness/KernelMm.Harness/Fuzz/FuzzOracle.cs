@@ -35,12 +35,18 @@ public static class FuzzOracle
     /// One bad_page report (its BUG line and the dump_page lines after it), explained as a
     /// whole: restore-large-pages (patch 4) collapses the whole PUD around a request, the boot
     /// map's 4K head too, and __free_page's its PTE table, a memblock table (alloc_low_page
-    /// before after_bootmem) still PG_reserved, which free_pages_check reports.
+    /// before after_bootmem) still PG_reserved, which free_pages_check reports. And
+    /// pte-refcount's free_ptes without kmem-uncharge-free: it frees a user PTE table charged
+    /// to a cgroup with __free_page, which nothing uncharges before free_pages_check ("page
+    /// still charged to cgroup"; the README's patch table, kmem/free-ptes-uncharge): judged by
+    /// the call, since free_ptes frees nothing but PTE tables.
     /// </summary>
-    public static bool BadPageReportExplained(IReadOnlyList<KernelWarning> report, Combination c) =>
-        c.IsApplied("restore-large-pages")
-        && report.Any(w => w.Message == "page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
-        && report.Any(w => w.Message.StartsWith("flags: 0x", StringComparison.Ordinal) && w.Message.EndsWith("(reserved)", StringComparison.Ordinal));
+    public static bool BadPageReportExplained(IReadOnlyList<KernelWarning> report, Combination c, FuzzCall? call) =>
+        (c.IsApplied("restore-large-pages")
+            && report.Any(w => w.Message == "page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
+            && report.Any(w => w.Message.StartsWith("flags: 0x", StringComparison.Ordinal) && w.Message.EndsWith("(reserved)", StringComparison.Ordinal)))
+        || (call == FuzzCall.FreePtes && c.IsApplied("pte-refcount") && !c.IsApplied("kmem-uncharge-free")
+            && report.Any(w => w.Message == "page dumped because: page still charged to cgroup"));
 
     private static bool ZeroPteBeyondDirectMap(string message, Kernel k)
     {

@@ -7,7 +7,8 @@ namespace KernelMm.Harness.Fuzz;
 /// (what shrinking needs). A..D are the call's numbers (see <see cref="FuzzExecutor"/>):
 /// for address ranges A is the first page in the arena, B the length in pages, C the
 /// protection or the stride, D flags (bit 0 MAP_FIXED, bit 1 an unaligned start, bit 2 an
-/// unaligned length, bit 3 beyond the user address space).
+/// unaligned length, bit 3 beyond the user address space). A move between memory cgroups
+/// (<see cref="FuzzCall.MemcgAttach"/>) takes two handles: Target the process, A the cgroup.
 /// </summary>
 public readonly record struct FuzzStep(FuzzCall Call, int Target = 0, int A = 0, int B = 0, int C = 0, int D = 0)
 {

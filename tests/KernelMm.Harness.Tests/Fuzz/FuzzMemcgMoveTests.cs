@@ -47,6 +47,46 @@ public class FuzzMemcgMoveTests
         });
     }
 
+    // Found by kmm fuzz --seed 100 once moves made cgroups common: free_ptes without 1/5 frees a
+    // zero-page PTE table charged to cg1 with __free_page, and free_pages_check reports it.
+    private static readonly FuzzProgram FreePtesOfAChargedTable = new(new BootOptions(256L << 20, 4, true, false, false),
+    [
+        new FuzzStep(FuzzCall.Spawn),
+        new FuzzStep(FuzzCall.MemcgCreate),
+        new FuzzStep(FuzzCall.Mmap, Target: 0, A: 0xe1e, B: 1024, C: 5, D: 1),
+        new FuzzStep(FuzzCall.MemcgAttach),
+        new FuzzStep(FuzzCall.TouchRead, Target: 0, A: 4096, B: 1536),
+        new FuzzStep(FuzzCall.FreePtes),
+    ]);
+
+    [Test]
+    public void FreePtesOfATableChargedToACgroupIsTheKnownReportWithoutKmemUnchargeFree()
+    {
+        var runs = Series.Posted.Combinations().Select(c => new FuzzExecutor(c).Run(FreePtesOfAChargedTable)).ToList();
+        Assert.That(runs.Select(r => r.Failure), Is.All.Null, () => string.Join("\n", runs.Select(r => r.Failure).OfType<FuzzFailure>()));
+    }
+
+    [Test]
+    public void TheOracleExplainsStillChargedOnlyAtFreePtesWithoutKmemUnchargeFree()
+    {
+        IReadOnlyList<KernelWarning> report =
+        [
+            new("bad-page", "BUG: Bad page state in process p1  pfn:0fb1e"),
+            new("bad-page", "page dumped because: page still charged to cgroup"),
+            new("bad-page", "page->mem_cgroup:cg1"),
+        ];
+        var combos = Series.Posted.Combinations().ToList();
+        var without = combos.First(c => c.IsApplied("pte-refcount") && !c.IsApplied("kmem-uncharge-free"));
+        var with = combos.First(c => c.IsApplied("pte-refcount") && c.IsApplied("kmem-uncharge-free"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(FuzzOracle.BadPageReportExplained(report, without, FuzzCall.FreePtes), Is.True);
+            Assert.That(FuzzOracle.BadPageReportExplained(report, with, FuzzCall.FreePtes), Is.False, "1/5 uncharges in free_pages_prepare");
+            Assert.That(FuzzOracle.BadPageReportExplained(report, without, FuzzCall.Munmap), Is.False, "only free_ptes frees a charged table with __free_page");
+            Assert.That(FuzzOracle.BadPageReportExplained(report, without, FuzzCall.MemcgAttach), Is.False);
+        });
+    }
+
     [Test]
     public void TheOracleDoesNotExplainAMoveThatForgetsItsCounters()
     {
