@@ -173,13 +173,52 @@ public sealed class PtDump
                 continue;
             EffectiveProt(4, e);
             NotePage(addr, 4, e);
-            ulong flags = e & PTE_FLAGS_MASK;
-            bool zero = e == 0;
             ulong limit = _markers[_marker + 1].StartAddress;
-            while (i + 1 < PTRS_PER_TABLE && (entries[i + 1] & PTE_FLAGS_MASK) == flags && (entries[i + 1] == 0) == zero
-                   && baseAddr + (ulong)(i + 1) * PAGE_SIZE < limit)
-                i++;
+            // The last index the run may reach: the entry before the next marker's start.
+            // (A marker at or below this table, the final one at address 0, stops every run.)
+            int last = limit <= baseAddr ? -1
+                : limit - baseAddr >= (ulong)PTRS_PER_TABLE * PAGE_SIZE ? PTRS_PER_TABLE - 1
+                : (int)((limit - baseAddr - 1) / PAGE_SIZE);
+            i = Math.Max(i, Math.Min(last, RunEnd(entries, i + 1, e) - 1));
         }
+    }
+
+    /// <summary>
+    /// The first index from <paramref name="from"/> whose entry differs from <paramref name="e"/>
+    /// in its flags or in being zero (512 if none does): four entries at a time where the
+    /// hardware has 256-bit vectors.
+    /// </summary>
+    private static int RunEnd(ReadOnlySpan<ulong> entries, int from, ulong e)
+    {
+        ulong flags = e & PTE_FLAGS_MASK;
+        int i = from;
+        if (e == 0)
+        {
+            int n = entries[i..].IndexOfAnyExcept(0UL);
+            return n < 0 ? entries.Length : i + n;
+        }
+        if (flags == 0)
+        {
+            // Not zero, no flags: a run also ends at a zero entry.
+            while (i < entries.Length && entries[i] != 0 && (entries[i] & PTE_FLAGS_MASK) == 0)
+                i++;
+            return i;
+        }
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            var mask = System.Runtime.Intrinsics.Vector256.Create(PTE_FLAGS_MASK);
+            var want = System.Runtime.Intrinsics.Vector256.Create(flags);
+            for (; i + 4 <= entries.Length; i += 4)
+            {
+                var v = System.Runtime.Intrinsics.Vector256.Create(entries.Slice(i, 4));
+                if (!System.Runtime.Intrinsics.Vector256.EqualsAll(v & mask, want))
+                    break;
+            }
+        }
+        // flags != 0, so a matching entry is not zero.
+        while (i < entries.Length && (entries[i] & PTE_FLAGS_MASK) == flags)
+            i++;
+        return i;
     }
 
     /// <summary>
