@@ -86,7 +86,7 @@ public sealed class PageFrames
 
     private Page[] Materialize(long chunkIndex)
     {
-        var chunk = new Page[ChunkPages];
+        var chunk = _spare.Count > 0 ? _spare.Pop() : new Page[ChunkPages];
         chunk.AsSpan().Fill(Page.Fresh);
         chunk[0].MapCount = MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE;
         chunk[0].Order = MAX_ORDER;
@@ -98,5 +98,16 @@ public sealed class PageFrames
     /// Drops the page array of a chunk that just became one free max-order block again.
     /// Every page of it is then as <see cref="Page.Fresh"/> (free_pages_prepare reset them).
     /// </summary>
-    internal void Dematerialize(long headPfn) => _chunks[headPfn >> ChunkShift] = null;
+    internal void Dematerialize(long headPfn)
+    {
+        ref var chunk = ref _chunks[headPfn >> ChunkShift];
+        // Kept for the next chunk to materialise: fork and exit storms free a block back to
+        // max order and split it again at once, and each time made and dropped 16 KiB.
+        if (chunk is not null && _spare.Count < SpareLimit)
+            _spare.Push(chunk);
+        chunk = null;
+    }
+
+    private const int SpareLimit = 64;
+    private readonly Stack<Page[]> _spare = new();
 }
