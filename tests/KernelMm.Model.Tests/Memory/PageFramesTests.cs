@@ -19,6 +19,29 @@ public class PageFramesTests
     }
 
     [Test]
+    public void AChunkArrayReusedAfterItsBlockWasFreedStartsFresh()
+    {
+        // A chunk's page array is kept when its block merges back to max order and given to
+        // the next chunk that materialises: nothing of the old pages may show through.
+        var frames = new PageFrames(4 * PageFrames.ChunkPages);
+        ref var used = ref frames[5];
+        used.Link0 = 3;
+        used.MapCount = 7;
+        used.Flags = PageFlags.PG_dirty;
+        var old = used;
+        frames.Dematerialize(0);
+        Assert.That(frames.IsPristine(5), Is.True);
+        var p = frames[2 * PageFrames.ChunkPages + 5];
+        Assert.Multiple(() =>
+        {
+            Assert.That(p, Is.EqualTo(Page.Fresh));
+            Assert.That(frames.Peek(2 * PageFrames.ChunkPages).IsBuddy, Is.True, "the head of the new chunk is a free max-order block");
+            Assert.That(frames.Peek(2 * PageFrames.ChunkPages).Order, Is.EqualTo(PageFrames.MAX_ORDER));
+            Assert.That(frames.Peek(5), Is.Not.EqualTo(old), "the old chunk reads pristine");
+        });
+    }
+
+    [Test]
     public void MapcountTypeValuesAreDistinctAndKeptTogether()
     {
         Assert.That(MapcountValues.TypeValues, Is.Unique);
