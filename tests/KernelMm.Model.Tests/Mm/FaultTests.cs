@@ -198,4 +198,45 @@ public class FaultTests
             (table, copy, 0UL),
         }), "do_anonymous_page, wp_page_copy's clear and set, zap_pte_range");
     }
+
+    /// <summary>
+    /// wp_page_copy's ptep_clear_flush: when the copy is installed no CPU holds the old
+    /// read-only translation, and the flush took that page only (the neighbour stays cached).
+    /// </summary>
+    [Test]
+    public void TheCopyIsInstalledAfterTheOldTranslationIsFlushedAndOnlyIt()
+    {
+        var installs = new List<(bool OldCached, bool NeighbourCached)>();
+        Process? p = null;
+        Kernel? kernel = null;
+        var k = new Kernel(new Model.Boot.BootOptions(), k => k.PageTableHooks.UserPteChanged = (_, _, old, value) =>
+        {
+            if (p is not null && old == 0 && value != 0 && (value & _PAGE_RW) != 0)
+                installs.Add((kernel!.Tlbs.Cpus[p.Cpu].Lookup(At) is not null, kernel.Tlbs.Cpus[p.Cpu].Lookup(At + 4096) is not null));
+        });
+        kernel = k;
+        p = k.Spawn("cow");
+        p.Mmap(2 * 4096, at: At);
+        p.Touch(At, 2 * 4096, Access.Read); // both on the zero page, both cached
+        p.Touch(At, 4096, Access.Write);
+        Assert.That(installs, Is.EqualTo(new[] { (false, true) }));
+    }
+
+    /// <summary>A write to the zero page prepares the VMA's anon_vma (the read fault did not), so fork copies the new page.</summary>
+    [Test]
+    public void ACopyOfTheZeroPageGivesTheVmaItsAnonVmaSoForkCopiesIt()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("zero-then-fork");
+        p.Mmap(4096, at: At);
+        p.Touch(At, 4096, Access.Read);
+        p.Touch(At, 4096, Access.Write);
+        long pfn = pte_pfn(PteOf(k, p, At));
+        var child = p.Fork("child");
+        Assert.Multiple(() =>
+        {
+            Assert.That(pte_pfn(PteOf(k, child, At)), Is.EqualTo(pfn), "copy_page_range copied the VMA");
+            Assert.That(k.Frames.Peek(pfn).MapCount, Is.EqualTo(1), "two mappings");
+        });
+    }
 }

@@ -122,4 +122,34 @@ public class MmuGatherTests
             Assert.That(k.RunChecks(), Is.Empty);
         });
     }
+
+    /// <summary>Without the flush, tlb_finish_mmu's flush point sees the zapped page still cached.</summary>
+    [Test]
+    public void ASkippedFlushLeavesAStaleTranslationTheFlushPointReports()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("stale");
+        p.Mmap(2 * 4096, at: At);
+        p.Touch(At, 2 * 4096, Access.Write);
+        k.Faults |= Diagnostics.FaultInjection.SkipTlbFlush;
+        p.Munmap(At + 4096, 4096); // the PTE table stays: pages only
+        Assert.That(k.Log.Warnings.Select(w => w.Message), Has.Some.StartsWith($"tlb_finish_mmu: CPU {p.Cpu} holds a stale translation of 0x{At + 4096:x16}"));
+    }
+
+    /// <summary>A gather of tables only (their pages went with MADV_DONTNEED) still flushes the mm: the tables' own range counts.</summary>
+    [Test]
+    public void AGatherOfTablesOnlyStillFlushesTheMm()
+    {
+        var k = TestKernel.Boot();
+        var p = k.Spawn("tables-only");
+        const ulong Other = At + (1UL << 39);
+        p.Mmap(4096, at: At);
+        p.Mmap(4096, at: Other);
+        p.Touch(At, 4096, Access.Write);
+        p.Touch(Other, 4096, Access.Write);
+        p.Madvise(Other, 4096, Advice.DontNeed);
+        Assert.That(CachedPfn(k, p, At), Is.Not.Null);
+        p.Munmap(Other, 4096);
+        Assert.That(CachedPfn(k, p, At), Is.Null, "the freed tables flushed the whole mm");
+    }
 }
