@@ -482,4 +482,19 @@ public class ChangePageAttrPathsTests
         k.SetMemory.ReadOnly(SecondGiB, 1);
         Assert.That(k.Vmalloc.LazilyFreed, Is.Empty);
     }
+
+    /// <summary>__split_large_page's flush_tlb_all, one per level split: set_memory_4k changes no attribute, so it is the only flush.</summary>
+    [Test]
+    public void EachSplitFlushesEveryTlb()
+    {
+        var k = TestKernel.Boot();
+        k.Access(1, SecondGiB + 0x5000);
+        long full = k.Tlbs.FullFlushes;
+        k.SetMemory.FourK(SecondGiB, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tlbs.FullFlushes - full, Is.EqualTo(2), "1G to 2M, then 2M to 4K");
+            Assert.That(k.Tlbs.Cpus[1].Lookup(SecondGiB + 0x5000), Is.Null, "the 1G translation is gone");
+        });
+    }
 }
