@@ -139,48 +139,40 @@ public sealed class PtDump
         }
     }
 
+    /// <summary>
+    /// A PTE table, entry by entry. A table kept full (a split direct-map page, a populated
+    /// user table) is read in place, and after each noted entry the entries that follow with
+    /// the same flags (and none the same way) are skipped while no marker starts among them:
+    /// for each of them EffectiveProt would compute the same prot and NotePage return at once,
+    /// so the output is the same.
+    /// </summary>
     private void WalkPte(PageTable pte, ulong baseAddr)
     {
-        if (pte.TryGetDense(out var dense))
-        {
-            WalkFullPte(pte, dense, baseAddr);
-            return;
-        }
+        bool full = pte.TryGetDense(out var entries);
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
             ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
-            ulong e = pte[i];
+            ulong e = full ? entries[i] : pte[i];
             if (pte_none(e) && SkipsNone(4, ref i, pte, baseAddr, PAGE_SIZE))
                 continue;
             EffectiveProt(4, e);
             NotePage(addr, 4, e);
+            if (full)
+                i = Math.Max(i, Math.Min(LastBeforeNextMarker(baseAddr), RunEnd(entries, i + 1, e) - 1));
         }
     }
 
     /// <summary>
-    /// The same over a table kept full (a split direct-map page, a populated user table): after
-    /// each noted entry, the entries that follow with the same flags (and none the same way)
-    /// are skipped while no marker starts among them. For each of them EffectiveProt would
-    /// compute the same prot and NotePage return at once, so the output is the same.
+    /// The last index of the PTE table at <paramref name="baseAddr"/> before the next marker's
+    /// start, which a run may reach; -1 for a marker at or below the table (the final one, at
+    /// address 0, stops every run).
     /// </summary>
-    private void WalkFullPte(PageTable pte, ReadOnlySpan<ulong> entries, ulong baseAddr)
+    private int LastBeforeNextMarker(ulong baseAddr)
     {
-        for (int i = 0; i < PTRS_PER_TABLE; i++)
-        {
-            ulong addr = baseAddr + (ulong)i * PAGE_SIZE;
-            ulong e = entries[i];
-            if (pte_none(e) && SkipsNone(4, ref i, pte, baseAddr, PAGE_SIZE))
-                continue;
-            EffectiveProt(4, e);
-            NotePage(addr, 4, e);
-            ulong limit = _markers[_marker + 1].StartAddress;
-            // The last index the run may reach: the entry before the next marker's start.
-            // (A marker at or below this table, the final one at address 0, stops every run.)
-            int last = limit <= baseAddr ? -1
-                : limit - baseAddr >= (ulong)PTRS_PER_TABLE * PAGE_SIZE ? PTRS_PER_TABLE - 1
-                : (int)((limit - baseAddr - 1) / PAGE_SIZE);
-            i = Math.Max(i, Math.Min(last, RunEnd(entries, i + 1, e) - 1));
-        }
+        ulong limit = _markers[_marker + 1].StartAddress;
+        return limit <= baseAddr ? -1
+            : limit - baseAddr >= (ulong)PTRS_PER_TABLE * PAGE_SIZE ? PTRS_PER_TABLE - 1
+            : (int)((limit - baseAddr - 1) / PAGE_SIZE);
     }
 
     /// <summary>

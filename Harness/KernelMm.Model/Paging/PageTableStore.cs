@@ -333,23 +333,8 @@ public sealed class PageTableStore
     {
         if (values.Length != PageShifts.PTRS_PER_TABLE)
             throw new ArgumentException("a table has 512 entries", nameof(values));
-        var seg = _segs[id >> SegShift];
-        int off = id & SegMask;
-        if (seg.Used[off] != 0)
-            throw new InvalidOperationException($"table pfn {seg.Pfn[off]:x} is not empty");
-        int used = PageShifts.PTRS_PER_TABLE - values.Count(0UL);
-        if (used <= SparseCapacity)
-        {
-            for (int i = 0; i < values.Length; i++)
-                if (values[i] != 0)
-                    Write(id, i, values[i]);
-            return;
-        }
-        // Filling none entries changes nothing a cache relies on (no Generation step), as Write would not.
-        var full = seg.Dense[off] ?? (_densePool.Count > 0 ? _densePool.Pop() : new ulong[PageShifts.PTRS_PER_TABLE]);
-        values.CopyTo(full);
-        seg.Dense[off] = full;
-        seg.Used[off] = (ushort)used;
+        values.CopyTo(BeginWriteAll(id));
+        EndWriteAll(id);
     }
 
     /// <summary>
