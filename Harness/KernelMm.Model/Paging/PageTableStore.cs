@@ -49,11 +49,67 @@ public sealed class PageTableStore
     private const ulong StructuralBits = PageBits.PTE_PFN_MASK | PageBits._PAGE_PRESENT | PageBits._PAGE_RW | PageBits._PAGE_USER
         | PageBits._PAGE_NX | PageBits._PAGE_PSE;
 
+    /// <summary>
+    /// Writes that changed a present entry (any bit), counted since the store was made: the
+    /// last <see cref="WriteLogSize"/> of them are kept, by table and index, in a ring. A TLB
+    /// check that found a translation coherent when this count was N knows it still is if
+    /// none of the entries its walk read is among the writes since N (see <see cref="WrittenSince"/>).
+    /// </summary>
+    internal long Writes { get; private set; }
+
+    /// <summary>Changes of present entries kept in the ring.</summary>
+    internal const int WriteLogSize = 64;
+
+    /// <summary>A path or log key's index for "any entry of the table" (a table freed, or a walk that read many).</summary>
+    internal const int AnyIndex = 512;
+
+    private readonly ulong[] _writeLog = new ulong[WriteLogSize];
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void NoteOverwrite(ulong old, ulong value)
+    private void NoteOverwrite(int id, int index, ulong old, ulong value)
     {
-        if ((old & PageBits._PAGE_PRESENT) != 0 && ((old ^ value) & StructuralBits) != 0)
+        if ((old & PageBits._PAGE_PRESENT) == 0 || old == value)
+            return;
+        if (((old ^ value) & StructuralBits) != 0)
             Generation++;
+        LogWrite(id, index);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LogWrite(int id, int index)
+    {
+        _writeLog[(int)(Writes & (WriteLogSize - 1))] = PathKey(id, index);
+        Writes++;
+    }
+
+    /// <summary>The key of entry <paramref name="index"/> (or <see cref="AnyIndex"/>) of table <paramref name="id"/> in a path or the write log.</summary>
+    internal static ulong PathKey(int id, int index) => (ulong)(uint)id << 10 | (uint)index;
+
+    /// <summary>
+    /// Whether an entry of <paramref name="path"/> (keys of <see cref="PathKey"/>) may have
+    /// changed since the write count was <paramref name="since"/>: true when one of the
+    /// logged writes since then hit it, or when the ring no longer holds them all.
+    /// </summary>
+    internal bool WrittenSince(long since, ReadOnlySpan<ulong> path)
+    {
+        long n = Writes - since;
+        if (n == 0)
+            return false;
+        if (n < 0 || n > WriteLogSize)
+            return true;
+        for (long w = since; w < Writes; w++)
+        {
+            ulong key = _writeLog[(int)(w & (WriteLogSize - 1))];
+            foreach (ulong p in path)
+            {
+                if ((p ^ key) >> 10 != 0)
+                    continue;
+                uint pi = (uint)(p & 1023), wi = (uint)(key & 1023);
+                if (pi == wi || pi == AnyIndex || wi == AnyIndex)
+                    return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Fault injection (<c>MiscountTableEntries</c>): a cleared entry of a full table leaves its count of non-none entries as it was.</summary>
@@ -131,6 +187,7 @@ public sealed class PageTableStore
         int id = ids[pfn & DirMask];
         ids[pfn & DirMask] = 0;
         Generation++;
+        LogWrite(id, AnyIndex);
         var seg = _segs[id >> SegShift];
         int off = id & SegMask;
         if (seg.Dense[off] is { } dense && _densePool.Count < DensePoolLimit)
@@ -204,7 +261,7 @@ public sealed class PageTableStore
         {
             ulong old = dense[index];
             dense[index] = value;
-            NoteOverwrite(old, value);
+            NoteOverwrite(id, index, old, value);
             if (old == 0)
             {
                 if (value != 0)
@@ -225,7 +282,7 @@ public sealed class PageTableStore
             j++;
         if (j < n && idx[b + j] == index)
         {
-            NoteOverwrite(vals[b + j], value);
+            NoteOverwrite(id, index, vals[b + j], value);
             if (value != 0)
             {
                 vals[b + j] = value;
@@ -280,7 +337,7 @@ public sealed class PageTableStore
                 if (old == 0)
                     continue;
                 dense[i] = 0;
-                NoteOverwrite(old, 0);
+                NoteOverwrite(id, i, old, 0);
                 if (!MiscountClears)
                     seg.Used[off]--;
                 return i;
@@ -319,7 +376,7 @@ public sealed class PageTableStore
         if (old == 0)
             return 0;
         dense[index] = 0;
-        NoteOverwrite(old, 0);
+        NoteOverwrite(id, index, old, 0);
         if (!MiscountClears)
             seg.Used[off]--;
         return old;

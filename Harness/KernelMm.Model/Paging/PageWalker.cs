@@ -165,6 +165,66 @@ public sealed class PageWalker(PageTableStore tables)
         now = null;
         return true;
     }
+    /// <summary>
+    /// The entries a walk of [<paramref name="start"/>, +<paramref name="size"/>) reads, as
+    /// <see cref="PageTableStore.PathKey"/> keys in <paramref name="path"/>: one per entry on
+    /// the way down, or one for a whole table when the range reads more than one of its
+    /// entries (a large translation over a split table). The count, or -1 when a level is
+    /// not present or the path needs more keys than <paramref name="path"/> holds. What the
+    /// TLB check keeps of a translation it found coherent: while none of these entries
+    /// changes, the walk gives the same answer.
+    /// </summary>
+    internal int TracePath(long pgdPfn, ulong start, ulong size, Span<ulong> path)
+    {
+        int n = 0;
+        ulong end = start + size;
+        ulong va = start;
+        while (va < end)
+        {
+            long tablePfn = pgdPfn;
+            ulong next = 0;
+            for (int level = 0; level < 4; level++)
+            {
+                int shift = level switch { 0 => PGDIR_SHIFT, 1 => PUD_SHIFT, 2 => PMD_SHIFT, _ => PAGE_SHIFT };
+                int id = Tables.IdOf(tablePfn);
+                if (id == 0)
+                    return -1;
+                int index = (int)((va >> shift) & 511);
+                ulong e = Tables.Read(id, index);
+                if ((e & _PAGE_PRESENT) == 0)
+                    return -1;
+                bool isLeaf = level == 3 || (level > 0 && (e & _PAGE_PSE) != 0);
+                if (!AddToPath(path, ref n, id, isLeaf && level == 3 && va + PAGE_SIZE < end ? PageTableStore.AnyIndex : index))
+                    return -1;
+                if (isLeaf)
+                {
+                    // A PTE table read as a whole: its other entries are in the key already.
+                    ulong span = level == 3 && va + PAGE_SIZE < end ? PMD_SIZE : 1UL << shift;
+                    next = (va & ~(span - 1)) + span;
+                    break;
+                }
+                tablePfn = pte_pfn(e);
+            }
+            va = next == 0 || next > end ? end : next;
+        }
+        return n;
+    }
+
+    private static bool AddToPath(Span<ulong> path, ref int n, int id, int index)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            if ((int)(path[j] >> 10) != id)
+                continue;
+            if ((int)(path[j] & 1023) != index)
+                path[j] = PageTableStore.PathKey(id, PageTableStore.AnyIndex);
+            return true;
+        }
+        if (n == path.Length)
+            return false;
+        path[n++] = PageTableStore.PathKey(id, index);
+        return true;
+    }
 }
 
 /// <summary>

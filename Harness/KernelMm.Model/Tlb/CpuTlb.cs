@@ -33,6 +33,18 @@ public sealed class CpuTlb
     // Entries per size (by PageLevel): a lookup probes only the sizes the TLB holds (user
     // memory is nearly all 4K, so a miss costs one probe, not three).
     private readonly int[] _levelCount = new int[(int)PageLevel.PG_LEVEL_512G + 1];
+    // What the last TLB check found of each slot's entry: coherent under pgd _checkedPgd when
+    // the store's write count was _checkedAt (-1: not found coherent since the fill), having
+    // read the entries _path names. Kept with the entry when a removal moves it.
+    private readonly long[] _checkedAt;
+    // Occupied slots, a bit each: the check visits the entries without scanning empty slots.
+    private readonly ulong[] _occupied;
+    private readonly long[] _checkedPgd;
+    private readonly ulong[] _path;
+    private readonly byte[] _pathLen;
+
+    /// <summary>Entries a checked translation's walk may read and still be remembered (a 4K page reads four).</summary>
+    internal const int PathCapacity = 6;
 
     public CpuTlb(int cpu, int capacity = DefaultCapacity)
     {
@@ -52,6 +64,11 @@ public sealed class CpuTlb
         _ringPos = new long[slots];
         _ring = new int[slots];
         _ringMask = slots - 1;
+        _checkedAt = new long[slots];
+        _occupied = new ulong[(slots + 63) / 64];
+        _checkedPgd = new long[slots];
+        _path = new ulong[slots * PathCapacity];
+        _pathLen = new byte[slots];
     }
 
     public int Cpu { get; }
@@ -92,22 +109,35 @@ public sealed class CpuTlb
     /// </summary>
     internal ReadOnlySpan<ulong> EntriesByAddress()
     {
+        var k = FillKeys();
+        k.Sort();
+        return k;
+    }
+
+    /// <summary>The keys of <see cref="EntriesByAddress"/> in slot order, in the same buffer.</summary>
+    internal Span<ulong> Keys() => FillKeys();
+
+    private Span<ulong> FillKeys()
+    {
         if (_sortKeys is null || _sortKeys.Length < Count)
             _sortKeys = new ulong[Math.Max(Capacity, Count)];
         var keys = _sortKeys;
         int n = 0;
         // A base is page-aligned: its low 12 bits hold the size (PageLevel, below 8) and the
         // slot (below 256), so sorting the keys sorts by (base, size), which no two entries share.
-        for (int s = 0; s <= _mask; s++)
-            if (_level[s] != PageLevel.PG_LEVEL_NONE)
-                keys[n++] = _base[s] | (ulong)_level[s] << 8 | (uint)s;
-        var k = keys.AsSpan(0, n);
-        k.Sort();
-        return k;
+        for (int w = 0; w < _occupied.Length; w++)
+        {
+            for (ulong bits = _occupied[w]; bits != 0; bits &= bits - 1)
+            {
+                int s = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                keys[n++] = KeyOf(s);
+            }
+        }
+        return keys.AsSpan(0, n);
     }
 
     /// <summary>The translation of an entry named by a key of <see cref="EntriesByAddress"/> (valid until the TLB changes).</summary>
-    internal ref readonly Translation TranslationOf(ulong key) => ref _entry[(int)(key & 0xff)];
+    internal ref readonly Translation TranslationOf(ulong key) => ref _entry[SlotOf(key)];
 
     private ulong[]? _sortKeys;
 
@@ -149,6 +179,12 @@ public sealed class CpuTlb
                 return s;
         }
     }
+
+    /// <summary>The slot that holds the entry of (<paramref name="va"/>, <paramref name="level"/>), or -1 (for tests of where a removal moves entries).</summary>
+    internal int SlotOf(ulong va, PageLevel level) => Find(va, level);
+
+    /// <summary>The slot where the entry of (<paramref name="va"/>, <paramref name="level"/>) goes when it is free (for tests).</summary>
+    internal int HomeOf(ulong va, PageLevel level) => Home(va, level);
 
     /// <summary>The entry a lookup of <paramref name="va"/> hits, smallest size first (as a split TLB would match any).</summary>
     public TlbEntry? Lookup(ulong va)
@@ -198,6 +234,47 @@ public sealed class CpuTlb
         return list;
     }
 
+    private ulong KeyOf(int s) => _base[s] | (ulong)_level[s] << 8 | (uint)s;
+
+    /// <summary>The slot of an entry named by a key of <see cref="EntriesByAddress"/>.</summary>
+    internal static int SlotOf(ulong key) => (int)(key & 0xff);
+
+    /// <summary>
+    /// Whether the entry in <paramref name="slot"/> is known to be coherent with the tables
+    /// under <paramref name="pgd"/>: a check found it so, and no entry its walk read has
+    /// changed since (the store's write log says which did).
+    /// </summary>
+    internal bool KnownCoherent(int slot, long pgd, PageTableStore tables)
+    {
+        long at = _checkedAt[slot];
+        if (at < 0 || _checkedPgd[slot] != pgd)
+            return false;
+        if (at == tables.Writes)
+            return true;
+        if (tables.WrittenSince(at, _path.AsSpan(slot * PathCapacity, _pathLen[slot])))
+            return false;
+        _checkedAt[slot] = tables.Writes;
+        return true;
+    }
+
+    /// <summary>A check found the entry in <paramref name="slot"/> coherent under <paramref name="pgd"/>: remember the entries its walk read.</summary>
+    internal void NoteCoherent(int slot, long pgd, PageWalker walker)
+    {
+        ref readonly var t = ref _entry[slot];
+        int n = walker.TracePath(pgd, t.VirtualBase, t.Size, _path.AsSpan(slot * PathCapacity, PathCapacity));
+        if (n <= 0)
+        {
+            _checkedAt[slot] = -1;
+            return;
+        }
+        _pathLen[slot] = (byte)n;
+        _checkedPgd[slot] = pgd;
+        _checkedAt[slot] = walker.Tables.Writes;
+    }
+
+    /// <summary>Forgets what checks found (the entries are checked against another store's tables).</summary>
+    internal void ForgetChecks() => Array.Fill(_checkedAt, -1);
+
     private static readonly PageLevel[] Levels = [PageLevel.PG_LEVEL_4K, PageLevel.PG_LEVEL_2M, PageLevel.PG_LEVEL_1G];
 
     public void Fill(Translation t)
@@ -217,6 +294,7 @@ public sealed class CpuTlb
         if (s >= 0)
         {
             _entry[s] = t;
+            _checkedAt[s] = -1;
             return;
         }
         while (Count >= Capacity && _ringHead < _ringTail)
@@ -238,6 +316,8 @@ public sealed class CpuTlb
         _base[s] = t.VirtualBase;
         _level[s] = t.Level;
         _entry[s] = t;
+        _checkedAt[s] = -1;
+        _occupied[s >> 6] |= 1UL << s;
         _ringPos[s] = _ringTail;
         _ring[(int)(_ringTail++ & _ringMask)] = s;
         Inserts++;
@@ -259,6 +339,7 @@ public sealed class CpuTlb
     {
         _levelCount[(int)_level[s]]--;
         _level[s] = PageLevel.PG_LEVEL_NONE;
+        _occupied[s >> 6] &= ~(1UL << s);
         _entry[s] = default;
         _ring[(int)(_ringPos[s] & _ringMask)] = -1;
         Count--;
@@ -275,8 +356,14 @@ public sealed class CpuTlb
             _entry[hole] = _entry[j];
             _ringPos[hole] = _ringPos[j];
             _ring[(int)(_ringPos[hole] & _ringMask)] = hole;
+            _checkedAt[hole] = _checkedAt[j];
+            _checkedPgd[hole] = _checkedPgd[j];
+            _pathLen[hole] = _pathLen[j];
+            _path.AsSpan(j * PathCapacity, PathCapacity).CopyTo(_path.AsSpan(hole * PathCapacity, PathCapacity));
             _level[j] = PageLevel.PG_LEVEL_NONE;
             _entry[j] = default;
+            _occupied[hole >> 6] |= 1UL << hole;
+            _occupied[j >> 6] &= ~(1UL << j);
             hole = j;
         }
     }
@@ -311,6 +398,7 @@ public sealed class CpuTlb
     {
         Array.Clear(_level);
         Array.Clear(_entry);
+        Array.Clear(_occupied);
         Array.Clear(_levelCount);
         Count = 0;
         _ringHead = _ringTail;

@@ -338,4 +338,60 @@ public class PageTableStoreTests
         store.Remove(1);
         Assert.That(store.Generation, Is.EqualTo(before + 1));
     }
+
+    [Test]
+    public void TheWriteLogKeepsChangesOfPresentEntriesOnly()
+    {
+        var (store, t) = TableWith(3, 9);
+        int id = store.IdOf(0x100);
+        ulong[] path9 = [PageTableStore.PathKey(id, 9)];
+        long at = store.Writes;
+        t[20] = Entry(20); // none to present: nothing cached can have walked it
+        t[21] = 5UL << 12; // a non-present entry written
+        t[21] = 6UL << 12;
+        Assert.That(store.Writes, Is.EqualTo(at));
+        t[9] = Entry(9); // the same value
+        Assert.That(store.WrittenSince(at, path9), Is.False);
+        t[3] |= _PAGE_ACCESSED; // another entry's A bit
+        Assert.That(store.WrittenSince(at, path9), Is.False);
+        t[9] |= _PAGE_DIRTY; // this one's D bit: a check compares every bit
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.WrittenSince(at, path9), Is.True);
+            Assert.That(store.WrittenSince(store.Writes, path9), Is.False, "nothing since now");
+            Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, PageTableStore.AnyIndex)]), Is.True, "a key for the whole table");
+            Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id + 1, 9)]), Is.False, "another table's entry 9");
+        });
+    }
+
+    [Test]
+    public void EveryWayOfClearingAPresentEntryIsLogged()
+    {
+        var (store, t) = TableWith(0, 1, 2, 3, 9, 100, 400, 511);
+        int id = store.IdOf(0x100);
+        long at = store.Writes;
+        t.GetAndClear(9);
+        Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 9)]), Is.True, "ptep_get_and_clear");
+        at = store.Writes;
+        t.ClearNextUsed(10, 511, out _);
+        Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 100)]), Is.True, "the zap's step");
+        at = store.Writes;
+        t[400] = 0;
+        Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 400)]), Is.True, "a write of none");
+        at = store.Writes;
+        store.Remove(0x100);
+        Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 511)]), Is.True, "the table freed: every entry of it");
+    }
+
+    [Test]
+    public void AWriteLogThatOverflowedAnswersChanged()
+    {
+        var (store, t) = TableWith(3, 9);
+        int id = store.IdOf(0x100);
+        long at = store.Writes;
+        for (int i = 0; i <= PageTableStore.WriteLogSize; i++)
+            t[3] ^= _PAGE_ACCESSED;
+        Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 9)]), Is.True, "entry 9 never changed, but the log cannot tell any more");
+        Assert.That(store.WrittenSince(at + 2, [PageTableStore.PathKey(id, 9)]), Is.False, "from a count the log still covers");
+    }
 }

@@ -212,4 +212,26 @@ public class PageWalkerTests
             Assert.That((at3, hole), Is.EqualTo((0x1000UL, (Translation?)null)), "not mapped at all");
         });
     }
+
+    [Test]
+    public void TracePathNamesEachEntryAWalkReads()
+    {
+        var k = TestKernel.Boot(pti: false);
+        ulong va = KernelLayout.PAGE_OFFSET + TestKernel.GiB + 0x3000;
+        k.SetMemory.FourK(va, 1);
+        var pte = k.lookup_address(va);
+        Span<ulong> path = stackalloc ulong[6];
+        int n = k.Walker.TracePath(k.InitTopPgt, va & PAGE_MASK, PAGE_SIZE, path);
+        Assert.That(n, Is.EqualTo(4), "pgd, pud, pmd and pte entries");
+        Assert.That(path[3], Is.EqualTo(PageTableStore.PathKey(k.Tables.IdOf(pte.TablePfn), pte_index(va))));
+        Assert.That(path[0], Is.EqualTo(PageTableStore.PathKey(k.Tables.IdOf(k.InitTopPgt), pgd_index(va))));
+
+        // A 2M translation over the split table reads all of it: one key for the whole table.
+        n = k.Walker.TracePath(k.InitTopPgt, va & ~(PMD_SIZE - 1), PMD_SIZE, path);
+        Assert.That(n, Is.EqualTo(4));
+        Assert.That(path[3], Is.EqualTo(PageTableStore.PathKey(k.Tables.IdOf(pte.TablePfn), PageTableStore.AnyIndex)));
+
+        Assert.That(k.Walker.TracePath(k.InitTopPgt, 0x1000, PAGE_SIZE, path), Is.EqualTo(-1), "not present");
+        Assert.That(k.Walker.TracePath(k.InitTopPgt, va & PAGE_MASK, PAGE_SIZE, path[..3]), Is.EqualTo(-1), "more than the span holds");
+    }
 }

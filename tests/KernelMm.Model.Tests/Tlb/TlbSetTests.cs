@@ -183,4 +183,101 @@ public class TlbSetTests
         Assert.That(k.Log.Warnings.Select(w => w.Message[(w.Message.IndexOf("0x", StringComparison.Ordinal))..][..18]),
             Is.EqualTo(pages.Order().Select(i => $"0x{Va + (ulong)i * 4096:x16}")));
     }
+
+    // What a check found coherent is remembered with the entries its walk read; the store's
+    // write log says which changed since. These make sure a change is never missed.
+
+    [Test]
+    public void AnEntryFoundCoherentIsStaleOnceItsPteChanges()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.SetMemory.FourK(Va, 1);
+        k.Access(0, Va);
+        k.Access(0, Va + 4096);
+        Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+        var e = k.lookup_address(Va);
+        ulong pte = k.Walker.Read(e);
+        k.Walker.Write(e, pte ^ _PAGE_RW); // behind the CPU's back: no flush
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+        Assert.That(k.Log.Warnings.Single().Message, Does.Contain("0xffff888040003000"));
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1), "still stale at the next check");
+    }
+
+    [Test]
+    public void AnEntryFoundCoherentIsStaleOnceALevelAboveChanges()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.SetMemory.FourK(Va, 1);
+        k.Access(0, Va);
+        Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+        var pte = k.lookup_address(Va);
+        // The pmd entry that points at the PTE table loses RW: every page below loses it.
+        var neighbour = k.lookup_address(Va + 2 * TestKernel.MiB); // a 2M leaf of the same pmd table
+        Assert.That(neighbour.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        var pmdTable = k.Tables[neighbour.TablePfn];
+        int mi = PageShifts.pmd_index(Va);
+        Assert.That(PageBits.pmd_pfn(pmdTable[mi]), Is.EqualTo(pte.TablePfn));
+        pmdTable[mi] &= ~_PAGE_RW;
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void MoreChangesThanTheWriteLogHoldsStillLeaveAStaleEntryFound()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.SetMemory.FourK(Va, 1);
+        k.Access(0, Va);
+        Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+        var e = k.lookup_address(Va);
+        k.Walker.Write(e, k.Walker.Read(e) ^ _PAGE_RW);
+        // Then more changes elsewhere in the table than the log keeps: the log forgets the first.
+        for (int i = 0; i < 2 * PageTableStore.WriteLogSize; i++)
+        {
+            var other = k.lookup_address(Va + (ulong)(i % 100 + 10) * 4096);
+            k.Walker.Write(other, k.Walker.Read(other) ^ _PAGE_ACCESSED);
+        }
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void AnEntryMovedByARemovalKeepsWhatTheCheckFoundOfIt()
+    {
+        var k = TestKernel.Boot(pti: false);
+        k.SetMemory.FourK(Va, 1);
+        var cpu = k.Tlbs.Cpus[0];
+        ulong base2M = Va & ~(PageShifts.PMD_SIZE - 1);
+        // Two pages of the split 2M range whose entries want the same slot: the second fill
+        // sits one slot on, and moves back when the first goes.
+        var (a, b) = Enumerable.Range(0, 512).Select(i => base2M + (ulong)i * 4096)
+            .GroupBy(va => cpu.HomeOf(va, PageLevel.PG_LEVEL_4K)).First(g => g.Count() >= 2)
+            .Take(2).ToArray() switch { var p => (p[0], p[1]) };
+        cpu.Fill(FourK(k, a));
+        cpu.Fill(FourK(k, b));
+        Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+        int slotB = cpu.SlotOf(b, PageLevel.PG_LEVEL_4K);
+        cpu.Invlpg(a);
+        Assert.That(cpu.SlotOf(b, PageLevel.PG_LEVEL_4K), Is.Not.EqualTo(slotB), "b moved into a's slot");
+        var e = k.lookup_address(b);
+        k.Walker.Write(e, k.Walker.Read(e) ^ _PAGE_RW);
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1), "b is stale: its slot's memory is b's, not a's");
+    }
+
+    [Test]
+    public void ACheckAgainstAnotherKernelsTablesForgetsWhatEarlierChecksFound()
+    {
+        var k1 = TestKernel.Boot(pti: false);
+        var k2 = TestKernel.Boot(pti: false);
+        k1.SetMemory.FourK(Va, 1);
+        k2.SetMemory.FourK(Va, 1);
+        var e2 = k2.lookup_address(Va);
+        k2.Walker.Write(e2, k2.Walker.Read(e2) ^ _PAGE_RW);
+        k1.Access(0, Va);
+        // The same count of changes in both stores, so only the store itself tells them apart.
+        var e1 = k1.lookup_address(Va + 4096);
+        while (k1.Tables.Writes < k2.Tables.Writes)
+            k1.Walker.Write(e1, k1.Walker.Read(e1) ^ _PAGE_ACCESSED);
+        Assume.That(k1.Tables.Writes, Is.EqualTo(k2.Tables.Writes));
+        Assert.That(k1.Tlbs.CheckCoherence(k1.Walker, k1.InitTopPgt, k1.Log, "own"), Is.Zero);
+        Assert.That(k1.Tlbs.CheckCoherence(k2.Walker, k2.InitTopPgt, k1.Log, "other"), Is.EqualTo(1));
+    }
 }
