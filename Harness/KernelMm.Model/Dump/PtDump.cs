@@ -43,9 +43,13 @@ public sealed class PtDump
     public string Text => _out.ToString();
 
     /// <summary>Dumps the tables under <paramref name="pgdPfn"/>, as kernel_page_tables (or current_user for a user pgd).</summary>
-    public static PtDump Walk(PageTableStore tables, long pgdPfn, bool checkWx = true, AddressMarker[]? markers = null)
+    public static PtDump Walk(PageTableStore tables, long pgdPfn, bool checkWx = true, AddressMarker[]? markers = null) =>
+        Walk(tables, pgdPfn, checkWx, markers, summarizeSilentTables: true);
+
+    /// <summary>The dump, with or without the summed-up silent tables (tests compare the two).</summary>
+    internal static PtDump Walk(PageTableStore tables, long pgdPfn, bool checkWx, AddressMarker[]? markers, bool summarizeSilentTables)
     {
-        var d = new PtDump(tables, markers ?? AddressMarker.X86_64, checkWx);
+        var d = new PtDump(tables, markers ?? AddressMarker.X86_64, checkWx) { _summarize = summarizeSilentTables };
         d.WalkRange(pgdPfn, 0, KernelLayout.USER_SPACE_END);
         d.WalkRange(pgdPfn, KernelLayout.GUARD_HOLE_END_ADDR, ulong.MaxValue);
         d.NotePage(0, -1, 0);
@@ -148,6 +152,8 @@ public sealed class PtDump
     /// </summary>
     private void WalkPte(PageTable pte, ulong baseAddr)
     {
+        if (SkipsSilentTable(pte, baseAddr))
+            return;
         bool full = pte.TryGetDense(out var entries);
         for (int i = 0; i < PTRS_PER_TABLE; i++)
         {
@@ -159,6 +165,86 @@ public sealed class PtDump
             NotePage(addr, 4, e);
             if (full)
                 i = Math.Max(i, Math.Min(LastBeforeNextMarker(baseAddr), RunEnd(entries, i + 1, e) - 1));
+        }
+    }
+
+    /// <summary>
+    /// A PTE table in a marker whose max_lines are used up, wholly before the next marker
+    /// (the ESPfix area: 64 changes in each of the thousands of pmd entries that clone one
+    /// table): note_page prints nothing for it, only counts lines and W+X pages, so the table's
+    /// runs are summed up once per dump (<see cref="TableRuns"/>) and applied at once. The
+    /// counts and the state after it are what noting each entry gives.
+    /// </summary>
+    private bool SkipsSilentTable(PageTable pte, ulong baseAddr)
+    {
+        var m = _markers[_marker];
+        if (!_summarize || _level < 0 || m.MaxLines == 0 || _lines < m.MaxLines || baseAddr + (PMD_SIZE - 1) >= _markers[_marker + 1].StartAddress)
+            return false;
+        ulong upper = _protLevels[3];
+        _runs ??= [];
+        if (!_runs.TryGetValue((pte.Pfn, upper), out var r))
+            _runs[(pte.Pfn, upper)] = r = TableRuns.Of(pte, upper);
+        bool merges = r.FirstProt == _currentProt && r.FirstEff == _effectiveProt && _level == 4;
+        if (merges && r.Groups == 1)
+        {
+            SilentTables++;
+            return true; // the open range goes on through the table
+        }
+        if (CheckWx)
+            WxPages += (IsWx(_effectiveProt) ? (long)((baseAddr - _startAddress) / PAGE_SIZE) : 0) + r.WxPagesBeforeLast;
+        _lines += (merges ? 0 : 1) + r.Groups - 1;
+        _startAddress = baseAddr + (ulong)r.LastStart * PAGE_SIZE;
+        _currentProt = r.LastProt;
+        _effectiveProt = r.LastEff;
+        _level = 4;
+        SilentTables++;
+        return true;
+    }
+
+    private bool _summarize = true;
+
+    /// <summary>PTE tables summed up instead of noted entry by entry.</summary>
+    internal int SilentTables { get; private set; }
+
+    private Dictionary<(long Pfn, ulong Upper), TableRuns>? _runs;
+
+    private static bool IsWx(ulong eff) => (eff & _PAGE_RW) != 0 && (eff & _PAGE_NX) == 0;
+
+    /// <summary>
+    /// A PTE table as note_page sees it under upper-level rights <c>Upper</c>: its groups of
+    /// consecutive entries with the same prot and effective prot, the first and the last
+    /// group, and the W+X pages of all groups but the last.
+    /// </summary>
+    private readonly record struct TableRuns(int Groups, ulong FirstProt, ulong FirstEff, ulong LastProt, ulong LastEff, int LastStart, long WxPagesBeforeLast)
+    {
+        public static TableRuns Of(PageTable pte, ulong upper)
+        {
+            bool full = pte.TryGetDense(out var entries);
+            int groups = 0, lastStart = 0;
+            ulong firstProt = 0, firstEff = 0, prot = 0, eff = 0;
+            long wx = 0;
+            for (int i = 0; i < PTRS_PER_TABLE; i++)
+            {
+                ulong e = full ? entries[i] : pte[i];
+                ulong p = e & PTE_FLAGS_MASK;
+                ulong f = e == 0 ? 0 : (upper & p & (_PAGE_USER | _PAGE_RW)) | ((upper | p) & _PAGE_NX);
+                if (groups > 0 && p == prot && f == eff)
+                    continue;
+                if (groups == 0)
+                {
+                    firstProt = p;
+                    firstEff = f;
+                }
+                else if (IsWx(eff))
+                {
+                    wx += i - lastStart;
+                }
+                groups++;
+                lastStart = i;
+                prot = p;
+                eff = f;
+            }
+            return new TableRuns(groups, firstProt, firstEff, prot, eff, lastStart, wx);
         }
     }
 

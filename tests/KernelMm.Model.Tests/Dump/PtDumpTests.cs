@@ -113,4 +113,52 @@ public class PtDumpTests
         Assert.That(a.Split('\n').Where(l => l.EndsWith(' ')), Is.EqualTo(new[] { "... 131057 entries skipped ... " }),
             "only note_page's skipped line ends in a space, as the kernel prints it");
     }
+
+    /// <summary>
+    /// Past a marker's max_lines a PTE table prints nothing and is summed up once per dump
+    /// (the ESPfix area clones one table thousands of times): the text, the skipped count and
+    /// the W+X count are what noting every entry gives. Thirty-six pmd entries share six tables of
+    /// random runs (none, W+X, NX, read-only, not present), one of them uniform, the last
+    /// read-only then W+X, under
+    /// upper-level rights that differ.
+    /// <code>
+    ///   pmd[0..35] -> table m % 6;  table 4 = 512 x read-only;  table 5 (the last) = 256 x read-only, 256 x W+X
+    /// </code>
+    /// </summary>
+    [Test]
+    public void SilentTablesSumUpToWhatNotingEachEntryGives()
+    {
+        var store = new KernelMm.Model.Paging.PageTableStore();
+        var pgd = store.Create(1);
+        var pud = store.Create(2);
+        var pmd = store.Create(3);
+        pgd[0] = (2UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        pud[0] = (3UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        var random = new Random(7);
+        ulong[] kinds = [0, _PAGE_PRESENT | _PAGE_RW, _PAGE_PRESENT | _PAGE_RW | _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED];
+        for (int t = 0; t < 6; t++)
+        {
+            var pte = store.Create(10 + t);
+            for (int i = 0; i < 512;)
+            {
+                ulong flags = t == 5 ? (i < 256 ? kinds[3] : kinds[1]) : t == 4 ? kinds[3] : kinds[random.Next(kinds.Length)];
+                for (int n = random.Next(1, 40); n > 0 && i < 512; n--, i++)
+                    pte[i] = flags == 0 ? 0 : ((ulong)(0x1000 + i) << 12) | flags;
+            }
+        }
+        for (int m = 0; m < 36; m++)
+            pmd[m] = ((ulong)(10 + m % 6) << 12) | _PAGE_PRESENT | _PAGE_RW | (m % 7 == 3 ? _PAGE_NX : 0);
+        KernelMm.Model.Dump.AddressMarker[] markers = [new(0, "Silent", 3), new(1UL << 63, "Kernel Space"), new(ulong.MaxValue, null)];
+        var summed = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: true);
+        var noted = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: false);
+        Assert.Multiple(() =>
+        {
+            Assert.That(summed.SilentTables, Is.GreaterThan(30), "the tables after the first lines were summed up");
+            Assert.That(noted.SilentTables, Is.Zero);
+            Assert.That(summed.Text, Is.EqualTo(noted.Text));
+            Assert.That(summed.WxPages, Is.EqualTo(noted.WxPages));
+            Assert.That(noted.WxPages, Is.GreaterThan(512), "W+X pages in the silent part count");
+            Assert.That(noted.Text, Does.Match(@"\.\.\. [0-9]+ entries skipped \.\.\. "));
+        });
+    }
 }
