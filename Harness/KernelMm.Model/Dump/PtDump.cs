@@ -108,6 +108,8 @@ public sealed class PtDump
         {
             ulong addr = baseAddr + (ulong)i * PUD_SIZE;
             ulong e = pud[i];
+            if (pud_none(e) && SkipsNone(2, ref i, pud, baseAddr, PUD_SIZE))
+                continue;
             if (pud_none(e))
             {
                 NotePage(addr, 2, 0);
