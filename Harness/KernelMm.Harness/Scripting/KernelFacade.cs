@@ -104,9 +104,11 @@ public sealed class KernelFacade
         }
     }
 
+    private LastCallName _lastCall = new("Kernel.");
+
     private void Op([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        string name = CallNames.Get("Kernel.", call);
+        string name = _lastCall.Get(call);
         _run.Meter.Op(name);
         _run.KernelCall(name);
     }

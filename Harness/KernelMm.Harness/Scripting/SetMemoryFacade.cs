@@ -7,9 +7,11 @@ public sealed class SetMemoryFacade
 
     internal SetMemoryFacade(ScenarioRun run) => _run = run;
 
+    private LastCallName _lastCall = new("Kernel.SetMemory.");
+
     private Model.Cpa.SetMemory S([System.Runtime.CompilerServices.CallerMemberName] string call = "")
     {
-        string name = CallNames.Get("Kernel.SetMemory.", call);
+        string name = _lastCall.Get(call);
         _run.Meter.Op(name);
         _run.KernelCall(name);
         return _run.Kernel.SetMemory;

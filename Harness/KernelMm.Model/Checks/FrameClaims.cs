@@ -56,6 +56,17 @@ internal sealed class FrameClaims
 
     public void Claim(long pfn, PageOwnerKind kind, string who)
     {
+        if ((ulong)pfn <= int.MaxValue && pfn >> ChunkShift < _slots.Length && _slots[pfn >> ChunkShift] is { } chunk)
+        {
+            // One lookup for the common case: the chunk's slots are there already.
+            ref int s = ref chunk[pfn & ChunkMask];
+            if (s == 0)
+            {
+                _claims.Add(new(pfn, (kind, who, 1)));
+                s = _claims.Count;
+                return;
+            }
+        }
         int slot = SlotOf(pfn);
         if (slot >= 0)
         {
@@ -81,6 +92,11 @@ internal sealed class FrameClaims
 
     /// <summary>The claims, in the order they were made.</summary>
     public IEnumerable<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> All => _claims;
+
+    /// <summary>The claims in the order they were made, in place (valid until the next claim).</summary>
+    public ReadOnlySpan<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> Span => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_claims);
+
+    public bool IsClaimed(long pfn) => SlotOf(pfn) >= 0;
 
     private int SlotOf(long pfn)
     {

@@ -61,12 +61,21 @@ public sealed class InvariantChecker(Kernel k)
                 claims.Claim(pfn, kind, who);
     }
 
-    private bool InReserved(long pfn)
+    private bool AnyReserved(long start, long end)
+    {
+        foreach (var (s, e) in k.ReservedRanges)
+            if (s < end && e > start)
+                return true;
+        return false;
+    }
+
+    /// <summary>The end of the reserved range that holds <paramref name="pfn"/>, or 0.</summary>
+    private long ReservedEnd(long pfn)
     {
         foreach (var (s, e) in k.ReservedRanges)
             if (pfn >= s && pfn < e)
-                return true;
-        return false;
+                return e;
+        return 0;
     }
 
     /// <summary>
@@ -96,17 +105,34 @@ public sealed class InvariantChecker(Kernel k)
             _findings.Add(new KernelWarning("counter", $"nr_free_pages is {k.VmStat[VmStatItem.NR_FREE_PAGES]} but the free lists hold {freePages} pages"));
 
         // In pfn order; only the (rare) frames held while free need sorting.
-        foreach (var (pfn, c) in claims.All.Where(x => free.Contains(x.Key) || k.Frames.IsPristine(x.Key)).OrderBy(x => x.Key))
-            _findings.Add(new KernelWarning("use-after-free", $"pfn:{pfn:x5} is free in the buddy allocator but held as {c.Kind} by {c.Who}"));
+        List<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>>? heldFree = null;
+        foreach (var c in claims.Span)
+            if (free.Contains(c.Key) || k.Frames.IsPristine(c.Key))
+                (heldFree ??= []).Add(c);
+        if (heldFree is not null)
+            foreach (var (pfn, c) in heldFree.OrderBy(x => x.Key))
+                _findings.Add(new KernelWarning("use-after-free", $"pfn:{pfn:x5} is free in the buddy allocator but held as {c.Kind} by {c.Who}"));
 
         long leaks = 0;
         for (long chunk = 0; chunk < k.Frames.MaxPfn; chunk += PageFrames.ChunkPages)
         {
             if (k.Frames.IsPristine(chunk))
                 continue;
+            bool reserved = AnyReserved(chunk, chunk + PageFrames.ChunkPages);
             for (long pfn = chunk; pfn < chunk + PageFrames.ChunkPages; pfn++)
             {
-                if (free.Contains(pfn) || claims.TryGet(pfn, out _) || InReserved(pfn))
+                // Most frames of a chunk are free: 64 at a time.
+                if ((pfn & 63) == 0 && free.AllSet(pfn))
+                {
+                    pfn += 63;
+                    continue;
+                }
+                if (reserved && ReservedEnd(pfn) is > 0 and var end)
+                {
+                    pfn = Math.Min(end, chunk + PageFrames.ChunkPages) - 1; // the rest of the range
+                    continue;
+                }
+                if (free.Contains(pfn) || claims.IsClaimed(pfn))
                     continue;
                 var p = k.Frames.Peek(pfn);
                 if (p.OwnerKind == PageOwnerKind.BadPage)
@@ -142,11 +168,16 @@ public sealed class InvariantChecker(Kernel k)
         foreach (var (name, value) in k.VmStat.Lines())
             if (value < 0)
                 _findings.Add(new KernelWarning("counter", $"{name} is negative: {value}"));
-        long anonMapped = claims.All.Count(c => c.Value.Kind == PageOwnerKind.UserAnon);
+        long anonMapped = 0;
+        foreach (var c in claims.Span)
+            if (c.Value.Kind == PageOwnerKind.UserAnon)
+                anonMapped++;
         if (anonMapped != k.VmStat[VmStatItem.NR_ANON_MAPPED])
             _findings.Add(new KernelWarning("counter", $"nr_anon_pages is {k.VmStat[VmStatItem.NR_ANON_MAPPED]} but {anonMapped} anonymous pages are mapped"));
-        foreach (var (pfn, c) in claims.All.Where(c => c.Value.Kind == PageOwnerKind.UserAnon))
+        foreach (var (pfn, c) in claims.Span)
         {
+            if (c.Kind != PageOwnerKind.UserAnon)
+                continue;
             int mapcount = k.Frames.Peek(pfn).MapCount + 1;
             if (mapcount != c.Count)
                 _findings.Add(new KernelWarning("counter", $"pfn:{pfn:x5} has mapcount {mapcount} but {c.Count} mappings"));
@@ -203,6 +234,15 @@ public sealed class InvariantChecker(Kernel k)
         {
             var bits = _chunks[pfn >> PageFrames.ChunkShift] ??= new ulong[PageFrames.ChunkPages / 64];
             bits[(pfn & (PageFrames.ChunkPages - 1)) >> 6] |= 1UL << (int)(pfn & 63);
+        }
+
+        /// <summary>Whether the 64 frames from <paramref name="pfn"/> (a multiple of 64) are all in the set.</summary>
+        public bool AllSet(long pfn)
+        {
+            if ((ulong)pfn >= (ulong)maxPfn)
+                return false;
+            var bits = _chunks[pfn >> PageFrames.ChunkShift];
+            return bits is not null && bits[(pfn & (PageFrames.ChunkPages - 1)) >> 6] == ulong.MaxValue;
         }
 
         public bool Contains(long pfn)
