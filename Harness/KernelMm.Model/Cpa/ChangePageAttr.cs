@@ -278,8 +278,18 @@ public sealed class ChangePageAttr(Kernel k)
         var pbase = k.Tables.Create(basePfn);
         var entries = pbase.BeginWriteAll();
         long pfn = refPfn;
-        for (int i = 0; i < PTRS_PER_TABLE; i++, pfn += pfnInc, lpaddr += lpinc)
-            entries[i] = split_set_pte(cpa, pfn, refProt, lpaddr, lpinc);
+        if (cpa.ForceStaticProt)
+        {
+            for (int i = 0; i < PTRS_PER_TABLE; i++, pfn += pfnInc, lpaddr += lpinc)
+                entries[i] = split_set_pte(cpa, pfn, refProt, lpaddr, lpinc);
+        }
+        else
+        {
+            // split_set_pte without static protections: the same prot on every entry, massaged once.
+            ulong prot = k.massage_pgprot(refProt);
+            for (int i = 0; i < PTRS_PER_TABLE; i++, pfn += pfnInc)
+                entries[i] = pfn_pte(pfn, prot);
+        }
         pbase.EndWriteAll();
 
         if (k.virt_addr_valid(address))

@@ -293,4 +293,24 @@ public class ChangePageAttrTests
             Assert.That(k.RunChecks(), Is.Empty, "DirectMap keeps the not-present leaf's count, as the kernel does");
         });
     }
+
+    /// <summary>
+    /// split_set_pte makes each new entry with pfn_pte, whose check_pgprot massages the prot
+    /// (arch/x86/include/asm/pgtable.h, 5.x): under KAISER __supported_pte_mask has no GLOBAL,
+    /// so a large entry that carries it (written behind CPA's back here) splits into 4K
+    /// entries without it.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void ASplitMassagesTheLargeEntrysProt(bool pti)
+    {
+        var k = TestKernel.Boot(pti: pti);
+        ulong va = KernelLayout.PAGE_OFFSET + 64 * TestKernel.MiB; // a 2M leaf
+        var leaf = k.lookup_address(va);
+        Assert.That(leaf.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        k.Walker.Write(leaf, k.Walker.Read(leaf) | _PAGE_GLOBAL);
+        k.SetMemory.ReadOnly(va + 5 * 4096, 1);
+        var pte = k.Tables[k.lookup_address(va).TablePfn];
+        Assert.That(Enumerable.Range(0, 512).Count(i => (pte[i] & _PAGE_GLOBAL) != 0), Is.EqualTo(pti ? 0 : 512));
+    }
 }
