@@ -107,7 +107,12 @@ internal sealed class CliContext
     public SuiteRunner Runner() => Runner(Series);
 
     public SuiteRunner Runner(Series series) =>
-        new(series, new ScenarioCompiler(Repo.CacheDir, Display), StoreFor(series), Limits, Display);
+        new(series, Compiler, StoreFor(series), Limits, Display);
+
+    /// <summary>The one compiler of this command: each series' runner shares it, so a scenario is loaded (and its code JIT-compiled) once.</summary>
+    public ScenarioCompiler Compiler => _compiler ??= new ScenarioCompiler(Repo.CacheDir, Display);
+
+    private ScenarioCompiler? _compiler;
 
     public IReadOnlyList<ScenarioFile> Discover(IReadOnlyList<string> paths)
     {

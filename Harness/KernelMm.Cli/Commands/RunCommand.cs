@@ -122,6 +122,7 @@ internal static class RunCommand
         var console = ConsoleFactory.Create(Console.Out);
         var runners = seriesList.Select(ctx.Runner).ToList();
         var reports = new List<ScenarioReport>();
+        ctx.Compiler.Prefetch(files);
 
         if (files.Count == 0)
             console.WriteLine("no scenarios found");
