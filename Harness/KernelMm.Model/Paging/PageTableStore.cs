@@ -543,7 +543,15 @@ public readonly struct PageTable
     /// <summary>Copies <paramref name="count"/> entries of <paramref name="source"/> from <paramref name="start"/> into the same slots here (as pgd_ctor's memcpy).</summary>
     public void CopyFrom(PageTable source, int start, int count)
     {
-        for (int i = start; i < start + count; i++)
+        int end = start + count;
+        if (start >= 0 && end <= PageShifts.PTRS_PER_TABLE && NextUsed(start) >= end)
+        {
+            // Into none entries (a new pgd's kernel half): only the source's used entries change anything.
+            for (int i = source.NextUsed(start); i < end; i = source.NextUsed(i + 1))
+                this[i] = source[i];
+            return;
+        }
+        for (int i = start; i < end; i++)
             this[i] = source[i];
     }
 

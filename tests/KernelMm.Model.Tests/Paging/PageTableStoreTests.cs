@@ -305,6 +305,22 @@ public class PageTableStoreTests
         Assert.That(n, Is.EqualTo(4), "the enumerator visits all 512 entries");
     }
 
+    [Test]
+    public void CopyFromOverADestinationWithEntriesWritesTheNoneOnesToo()
+    {
+        var store = new PageTableStore();
+        var src = store.Create(1);
+        src[257] = (257UL << 12) | Present;
+        var dst = store.Create(2);
+        dst[10] = (10UL << 12) | Present;
+        dst[300] = (300UL << 12) | Present; // inside the range, none in the source
+        dst.CopyFrom(src, 256, 256);
+        var model = new ulong[512];
+        model[10] = (10UL << 12) | Present;
+        model[257] = (257UL << 12) | Present;
+        AssertReadsAs(dst, model);
+    }
+
     /// <summary>What a PteTableCache relies on: the generation moves when a present entry changes frame, presence or rights, or a table goes.</summary>
     [Test]
     public void TheGenerationMovesOnStructuralChangesOnly()
