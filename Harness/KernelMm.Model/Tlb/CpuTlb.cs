@@ -396,9 +396,17 @@ public sealed class CpuTlb
     /// <summary>A full flush including global entries (flush_tlb_all's __flush_tlb_all).</summary>
     public void FlushAll()
     {
-        Array.Clear(_level);
-        Array.Clear(_entry);
-        Array.Clear(_occupied);
+        // Only the occupied slots: a split's flush_tlb_all on every CPU cleared 256 slots each.
+        for (int w = 0; w < _occupied.Length; w++)
+        {
+            for (ulong bits = _occupied[w]; bits != 0; bits &= bits - 1)
+            {
+                int s = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                _level[s] = PageLevel.PG_LEVEL_NONE;
+                _entry[s] = default;
+            }
+            _occupied[w] = 0;
+        }
         Array.Clear(_levelCount);
         Count = 0;
         _ringHead = _ringTail;
