@@ -27,10 +27,17 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
     public CompileResult Compile(ScenarioFile file)
     {
         string key = CompileCache.KeyOf(file.FullPath);
-        var ahead = _ahead.GetOrAdd(key, _ => new Lazy<CompileResult>(() => CompileNow(file, key)));
+        var mine = new Lazy<CompileResult>(() => CompileNow(file, key));
+        var ahead = _ahead.GetOrAdd(key, mine);
         try
         {
             return ahead.Value;
+        }
+        catch (Exception) when (!ReferenceEquals(ahead, mine))
+        {
+            // What went wrong ahead (a read error, the cache's folder) is tried again here,
+            // so the caller sees its own failure or none, as without the prefetch.
+            return CompileNow(file, key);
         }
         finally
         {
@@ -42,7 +49,8 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
     /// Compiles <paramref name="files"/> in order on a background thread, ahead of the
     /// <see cref="Compile"/> calls that will ask for them: a cold run's Roslyn work (a fifth
     /// of a second a scenario, on one core) then overlaps the previous scenario's combinations
-    /// instead of leaving a core idle. Results and errors are the same as compiling on demand.
+    /// instead of leaving a core idle. Results and compile errors are the same as compiling on
+    /// demand; an exception ahead is retried by the caller's own Compile.
     /// </summary>
     public void Prefetch(IReadOnlyList<ScenarioFile> files)
     {
@@ -59,7 +67,7 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
                 }
                 catch (Exception)
                 {
-                    // The caller's own Compile meets the same failure (a file gone, a read error) and reports it.
+                    // The caller's own Compile tries again and reports what it meets.
                 }
             }
         })

@@ -50,8 +50,9 @@ public sealed class PageTableStore
         | PageBits._PAGE_NX | PageBits._PAGE_PSE;
 
     /// <summary>
-    /// Writes that changed a present entry (any bit), counted since the store was made: the
-    /// last <see cref="WriteLogSize"/> of them are kept, by table and index, in a ring. A TLB
+    /// Writes that changed a present entry (any bit) and tables freed, counted since the store
+    /// was made: the last <see cref="WriteLogSize"/> of them are kept, by table and index (a
+    /// freed table as <see cref="AnyIndex"/>), in a ring. A TLB
     /// check that found a translation coherent when this count was N knows it still is if
     /// none of the entries its walk read is among the writes since N (see <see cref="WrittenSince"/>).
     /// </summary>

@@ -34,8 +34,10 @@ public sealed class CpuTlb
     // memory is nearly all 4K, so a miss costs one probe, not three).
     private readonly int[] _levelCount = new int[(int)PageLevel.PG_LEVEL_512G + 1];
     // What the last TLB check found of each slot's entry: coherent under pgd _checkedPgd when
-    // the store's write count was _checkedAt (-1: not found coherent since the fill), having
-    // read the entries _path names. Kept with the entry when a removal moves it.
+    // the store's write count was _checkedAt (-1: never found coherent since the fill; an
+    // older count, one of whose writes since hit _path, means walk it again, and so it stays
+    // while the entry is stale), having read the entries _path names. Kept with the entry
+    // when a removal moves it.
     private readonly long[] _checkedAt;
     // Occupied slots, a bit each: the check visits the entries without scanning empty slots.
     private readonly ulong[] _occupied;

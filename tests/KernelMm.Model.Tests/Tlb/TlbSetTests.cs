@@ -280,4 +280,44 @@ public class TlbSetTests
         Assert.That(k1.Tlbs.CheckCoherence(k1.Walker, k1.InitTopPgt, k1.Log, "own"), Is.Zero);
         Assert.That(k1.Tlbs.CheckCoherence(k2.Walker, k2.InitTopPgt, k1.Log, "other"), Is.EqualTo(1));
     }
+
+    /// <summary>
+    /// A 2M entry cached over a split table was found coherent through all 512 PTEs (a key for
+    /// the whole table): a change to any one of them makes it stale.
+    /// <code>
+    ///   2M entry [----------------------------------------------]
+    ///   PTEs     [ ][ ][ ] ... [RW cleared at 300] ... [ ]
+    /// </code>
+    /// </summary>
+    [Test]
+    public void ALargeEntryOverASplitTableIsStaleOnceAnyOfItsPtesChanges()
+    {
+        var k = TestKernel.Boot(pti: false);
+        ulong va = KernelLayout.PAGE_OFFSET + 64 * TestKernel.MiB; // a 2M leaf
+        var large = k.Walker.Translate(k.InitTopPgt, va)!.Value;
+        Assert.That(large.Level, Is.EqualTo(PageLevel.PG_LEVEL_2M));
+        k.SetMemory.FourK(va, 1); // split, attributes kept: the cached 2M translation still holds
+        k.Tlbs.Cpus[0].Fill(large);
+        Assert.That(Check(k, FlushScope.Everything), Is.Zero);
+        var e = k.lookup_address(va + 300 * 4096);
+        k.Walker.Write(e, k.Walker.Read(e) & ~_PAGE_RW);
+        Assert.That(Check(k, FlushScope.Everything), Is.EqualTo(1));
+        Assert.That(k.Log.Warnings.Single().Message, Does.Contain("cached 2M"));
+    }
+
+    [Test]
+    public void ACpuThatSwitchedPgdsIsWalkedAgain()
+    {
+        var k = TestKernel.Boot(pti: false);
+        var p = k.Spawn("a");
+        ulong a = p.Mmap(4096, at: 0x500000000000);
+        p.Touch(a, 4096, KernelMm.Model.Mm.Access.Write);
+        var t = k.Walker.Translate(p.Mm.Pgd, a)!.Value;
+        var cpu = k.Tlbs.Cpus[0];
+        cpu.FlushAll();
+        cpu.Fill(t);
+        Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "own"), Is.Zero, "coherent under its own pgd");
+        Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => k.InitTopPgt, k.Log, "other"), Is.EqualTo(1), "under init_mm's pgd the address maps nothing");
+        Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "back"), Is.Zero);
+    }
 }
