@@ -320,4 +320,29 @@ public class TlbSetTests
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => k.InitTopPgt, k.Log, "other"), Is.EqualTo(1), "under init_mm's pgd the address maps nothing");
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "back"), Is.Zero);
     }
+
+    /// <summary>
+    /// A PTE table freed and made again in the same frame (the store reuses its slot) with
+    /// another frame at the entry a cached translation walked: the free counts as a change to
+    /// every entry of the table, so the translation is walked again and found stale.
+    /// </summary>
+    [Test]
+    public void ATableFreedAndMadeAgainInTheSameFrameLeavesItsTranslationsStale()
+    {
+        var k = TestKernel.Boot(pti: false);
+        var p = k.Spawn("a");
+        ulong a = p.Mmap(4096, at: 0x500000000000);
+        p.Touch(a, 4096, KernelMm.Model.Mm.Access.Write);
+        var t = k.Walker.Translate(p.Mm.Pgd, a)!.Value;
+        var cpu = k.Tlbs.Cpus[0];
+        cpu.FlushAll();
+        cpu.Fill(t);
+        Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "before"), Is.Zero);
+        var pte = k.Walker.LookupAddress(p.Mm.Pgd, a);
+        ulong old = k.Walker.Read(pte);
+        k.Tables.Remove(pte.TablePfn); // behind the CPU's back, no flush
+        var again = k.Tables.Create(pte.TablePfn);
+        again[pte.Index] = old + (1UL << 12); // the next frame, same flags
+        Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "after"), Is.EqualTo(1));
+    }
 }
