@@ -161,4 +161,39 @@ public class PtDumpTests
             Assert.That(noted.Text, Does.Match(@"\.\.\. [0-9]+ entries skipped \.\.\. "));
         });
     }
+
+    /// <summary>
+    /// A silent table right after a W+X range open at the pmd level (2M leaves): the level
+    /// differs, so the table's first entry closes that range, and its W+X pages count.
+    /// <code>
+    ///   pmd[0] 2M ro | pmd[1..3] 2M W+X | pmd[4..9] -> one table of W+X ptes | pmd[10..11] 2M W+X
+    /// </code>
+    /// </summary>
+    [Test]
+    public void ASilentTableAfterALargeWxRangeCountsItsPages()
+    {
+        var store = new KernelMm.Model.Paging.PageTableStore();
+        var pgd = store.Create(1);
+        var pud = store.Create(2);
+        var pmd = store.Create(3);
+        pgd[0] = (2UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        pud[0] = (3UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        var pte = store.Create(10);
+        for (int i = 0; i < 512; i++)
+            pte[i] = ((ulong)(0x1000 + i) << 12) | _PAGE_PRESENT | _PAGE_RW;
+        for (int m = 0; m < 12; m++)
+            pmd[m] = m is >= 4 and < 10
+                ? (10UL << 12) | _PAGE_PRESENT | _PAGE_RW
+                : ((ulong)(0x40000 + m * 512) << 12) | _PAGE_PRESENT | (m == 0 ? 0 : _PAGE_RW) | _PAGE_PSE;
+        KernelMm.Model.Dump.AddressMarker[] markers = [new(0, "Silent", 1), new(1UL << 63, "Kernel Space"), new(ulong.MaxValue, null)];
+        var summed = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: true);
+        var noted = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: false);
+        Assert.Multiple(() =>
+        {
+            Assert.That(summed.SilentTables, Is.EqualTo(6));
+            Assert.That(summed.Text, Is.EqualTo(noted.Text));
+            Assert.That(summed.WxPages, Is.EqualTo(noted.WxPages));
+            Assert.That(noted.WxPages, Is.EqualTo(11 * 512), "every page but the first 2M's is W+X");
+        });
+    }
 }
