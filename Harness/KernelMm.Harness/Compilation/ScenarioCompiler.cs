@@ -27,7 +27,7 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
     public CompileResult Compile(ScenarioFile file)
     {
         string key = CompileCache.KeyOf(file.FullPath);
-        var mine = new Lazy<CompileResult>(() => CompileNow(file, key));
+        var mine = Later(file, key);
         var ahead = _ahead.GetOrAdd(key, mine);
         try
         {
@@ -63,7 +63,7 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
                 try
                 {
                     string key = CompileCache.KeyOf(file.FullPath);
-                    _ = _ahead.GetOrAdd(key, _ => new Lazy<CompileResult>(() => CompileNow(file, key))).Value;
+                    _ = _ahead.GetOrAdd(key, _ => Later(file, key)).Value;
                 }
                 catch (Exception)
                 {
@@ -74,6 +74,8 @@ public sealed class ScenarioCompiler(string? cacheDir, Func<string, string>? dis
         { IsBackground = true, Name = "kmm compile-ahead", Priority = ThreadPriority.BelowNormal };
         thread.Start();
     }
+
+    private Lazy<CompileResult> Later(ScenarioFile file, string key) => new(() => CompileNow(file, key));
 
     private CompileResult CompileNow(ScenarioFile file, string key)
     {

@@ -48,7 +48,7 @@ internal sealed class FrameClaims
         _findings = [];
         Pool.Add(this);
     }
-    // Slot + 1 of each claimed pfn, per chunk; pfns outside [0, 2^31) go to the dictionary.
+    // Slot + 1 of each claimed pfn, per chunk; pfns outside [0, 2^31) go to the dictionary (slot + 1 too).
     private int[]?[] _slots = [];
     private readonly Dictionary<long, int> _far = [];
 
@@ -56,31 +56,21 @@ internal sealed class FrameClaims
 
     public void Claim(long pfn, PageOwnerKind kind, string who)
     {
-        if ((ulong)pfn <= int.MaxValue && pfn >> ChunkShift < _slots.Length && _slots[pfn >> ChunkShift] is { } chunk)
+        // One lookup: the pfn's slot + 1, in place (0: not claimed yet).
+        ref int s = ref SlotRef(pfn);
+        if (s == 0)
         {
-            // One lookup for the common case: the chunk's slots are there already.
-            ref int s = ref chunk[pfn & ChunkMask];
-            if (s == 0)
-            {
-                _claims.Add(new(pfn, (kind, who, 1)));
-                s = _claims.Count;
-                return;
-            }
-        }
-        int slot = SlotOf(pfn);
-        if (slot >= 0)
-        {
-            var c = _claims[slot].Value;
-            if (c.Kind == kind && kind == PageOwnerKind.UserAnon)
-            {
-                _claims[slot] = new(pfn, (kind, c.Who, c.Count + 1));
-                return;
-            }
-            _findings.Add(new KernelWarning("double-use", $"pfn:{pfn:x5} is held as {c.Kind} by {c.Who} and as {kind} by {who}"));
+            _claims.Add(new(pfn, (kind, who, 1)));
+            s = _claims.Count;
             return;
         }
-        _claims.Add(new(pfn, (kind, who, 1)));
-        SetSlot(pfn, _claims.Count - 1);
+        var c = _claims[s - 1].Value;
+        if (c.Kind == kind && kind == PageOwnerKind.UserAnon)
+        {
+            _claims[s - 1] = new(pfn, (kind, c.Who, c.Count + 1));
+            return;
+        }
+        _findings.Add(new KernelWarning("double-use", $"pfn:{pfn:x5} is held as {c.Kind} by {c.Who} and as {kind} by {who}"));
     }
 
     public bool TryGet(long pfn, out (PageOwnerKind Kind, string Who, int Count) claim)
@@ -90,9 +80,6 @@ internal sealed class FrameClaims
         return slot >= 0;
     }
 
-    /// <summary>The claims, in the order they were made.</summary>
-    public IEnumerable<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> All => _claims;
-
     /// <summary>The claims in the order they were made, in place (valid until the next claim).</summary>
     public ReadOnlySpan<KeyValuePair<long, (PageOwnerKind Kind, string Who, int Count)>> Span => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_claims);
 
@@ -101,23 +88,21 @@ internal sealed class FrameClaims
     private int SlotOf(long pfn)
     {
         if ((ulong)pfn > int.MaxValue)
-            return _far.TryGetValue(pfn, out int s) ? s : -1;
+            return _far.TryGetValue(pfn, out int s) ? s - 1 : -1;
         long chunk = pfn >> ChunkShift;
         if (chunk >= _slots.Length || _slots[chunk] is not { } slots)
             return -1;
         return slots[pfn & ChunkMask] - 1;
     }
 
-    private void SetSlot(long pfn, int slot)
+    /// <summary>Where the slot + 1 of <paramref name="pfn"/> is kept, made (as 0) if it was not.</summary>
+    private ref int SlotRef(long pfn)
     {
         if ((ulong)pfn > int.MaxValue)
-        {
-            _far[pfn] = slot;
-            return;
-        }
+            return ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_far, pfn, out _);
         long chunk = pfn >> ChunkShift;
         if (chunk >= _slots.Length)
             Array.Resize(ref _slots, (int)Math.Max(chunk + 1, _slots.Length * 2L));
-        (_slots[chunk] ??= new int[PageFrames.ChunkPages])[pfn & ChunkMask] = slot + 1;
+        return ref (_slots[chunk] ??= new int[PageFrames.ChunkPages])[pfn & ChunkMask];
     }
 }

@@ -399,16 +399,13 @@ public sealed class CpuTlb
     public void FlushAll()
     {
         // Only the occupied slots: a split's flush_tlb_all on every CPU cleared 256 slots each.
-        for (int w = 0; w < _occupied.Length; w++)
+        foreach (ulong key in FillKeys())
         {
-            for (ulong bits = _occupied[w]; bits != 0; bits &= bits - 1)
-            {
-                int s = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                _level[s] = PageLevel.PG_LEVEL_NONE;
-                _entry[s] = default;
-            }
-            _occupied[w] = 0;
+            int s = SlotOf(key);
+            _level[s] = PageLevel.PG_LEVEL_NONE;
+            _entry[s] = default;
         }
+        Array.Clear(_occupied);
         Array.Clear(_levelCount);
         Count = 0;
         _ringHead = _ringTail;

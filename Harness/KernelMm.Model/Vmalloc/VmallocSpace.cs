@@ -42,22 +42,16 @@ public sealed class VmallocSpace(Kernel k)
         // searched, instead of an enumeration of the tree (which allocates a stack each time).
         if (_lazy.Count == 0)
             return false;
-        var ranges = _lazyRanges ??= [.. _lazy.Select(x => (x.Key, x.Value))];
-        int lo = 0, hi = ranges.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (ranges[mid].Start <= va)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        // ranges[lo - 1] is the last range starting at or below va.
-        return lo > 0 && va < ranges[lo - 1].End;
+        _lazyStarts ??= [.. _lazy.Keys];
+        _lazyEnds ??= [.. _lazy.Values];
+        int i = Array.BinarySearch(_lazyStarts, va);
+        if (i < 0)
+            i = ~i - 1; // the last range starting below va
+        return i >= 0 && va < _lazyEnds[i];
     }
 
-    /// <summary><see cref="_lazy"/> as a sorted array, rebuilt after the list changes.</summary>
-    private (ulong Start, ulong End)[]? _lazyRanges;
+    /// <summary><see cref="_lazy"/>'s starts and ends as sorted arrays, rebuilt after the list changes.</summary>
+    private ulong[]? _lazyStarts, _lazyEnds;
 
     /// <summary>vmalloc: <paramref name="bytes"/> rounded up to pages; throws ENOMEM when it cannot.</summary>
     public VmallocArea Vmalloc(long bytes, string caller = "vmalloc") =>
@@ -175,7 +169,7 @@ public sealed class VmallocSpace(Kernel k)
     private void FreeVmapAreaNoflush(ulong start, ulong end)
     {
         _lazy.Add(start, end);
-        _lazyRanges = null;
+        _lazyStarts = _lazyEnds = null;
         VmapLazyNr += (long)((end - start) >> PAGE_SHIFT);
         if (VmapLazyNr > LazyMaxPages)
             PurgeVmapAreaLazy(ulong.MaxValue, 0);
@@ -197,7 +191,7 @@ public sealed class VmallocSpace(Kernel k)
         }
         k.Tlbs.flush_tlb_kernel_range(start, end);
         _lazy.Clear();
-        _lazyRanges = null;
+        _lazyStarts = _lazyEnds = null;
         VmapLazyNr = 0;
         k.FlushPoint("__purge_vmap_area_lazy", Tlb.FlushScope.KernelHalf);
         return true;

@@ -114,6 +114,26 @@ public class PtDumpTests
             "only note_page's skipped line ends in a space, as the kernel prints it");
     }
 
+    /// <summary>pgd[0] -&gt; pud[0] -&gt; an empty pmd table (frames 1, 2, 3) in a store of its own.</summary>
+    private static (KernelMm.Model.Paging.PageTableStore Store, KernelMm.Model.Paging.PageTable Pmd) OnePmdTable()
+    {
+        var store = new KernelMm.Model.Paging.PageTableStore();
+        var pgd = store.Create(1);
+        var pud = store.Create(2);
+        var pmd = store.Create(3);
+        pgd[0] = (2UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        pud[0] = (3UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        return (store, pmd);
+    }
+
+    /// <summary>The dump of pgd frame 1 under a first marker of <paramref name="maxLines"/> lines, with and without the summed-up silent tables.</summary>
+    private static (KernelMm.Model.Dump.PtDump Summed, KernelMm.Model.Dump.PtDump Noted) SummedAndNoted(KernelMm.Model.Paging.PageTableStore store, int maxLines)
+    {
+        KernelMm.Model.Dump.AddressMarker[] markers = [new(0, "Silent", maxLines), new(1UL << 63, "Kernel Space"), new(ulong.MaxValue, null)];
+        return (KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: true),
+            KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: false));
+    }
+
     /// <summary>
     /// Past a marker's max_lines a PTE table prints nothing and is summed up once per dump
     /// (the ESPfix area clones one table thousands of times): the text, the skipped count and
@@ -128,12 +148,7 @@ public class PtDumpTests
     [Test]
     public void SilentTablesSumUpToWhatNotingEachEntryGives()
     {
-        var store = new KernelMm.Model.Paging.PageTableStore();
-        var pgd = store.Create(1);
-        var pud = store.Create(2);
-        var pmd = store.Create(3);
-        pgd[0] = (2UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
-        pud[0] = (3UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        var (store, pmd) = OnePmdTable();
         var random = new Random(7);
         ulong[] kinds = [0, _PAGE_PRESENT | _PAGE_RW, _PAGE_PRESENT | _PAGE_RW | _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED];
         for (int t = 0; t < 6; t++)
@@ -148,9 +163,7 @@ public class PtDumpTests
         }
         for (int m = 0; m < 36; m++)
             pmd[m] = ((ulong)(10 + m % 6) << 12) | _PAGE_PRESENT | _PAGE_RW | (m % 7 == 3 ? _PAGE_NX : 0);
-        KernelMm.Model.Dump.AddressMarker[] markers = [new(0, "Silent", 3), new(1UL << 63, "Kernel Space"), new(ulong.MaxValue, null)];
-        var summed = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: true);
-        var noted = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: false);
+        var (summed, noted) = SummedAndNoted(store, maxLines: 3);
         Assert.Multiple(() =>
         {
             Assert.That(summed.SilentTables, Is.GreaterThan(30), "the tables after the first lines were summed up");
@@ -172,12 +185,7 @@ public class PtDumpTests
     [Test]
     public void ASilentTableAfterALargeWxRangeCountsItsPages()
     {
-        var store = new KernelMm.Model.Paging.PageTableStore();
-        var pgd = store.Create(1);
-        var pud = store.Create(2);
-        var pmd = store.Create(3);
-        pgd[0] = (2UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
-        pud[0] = (3UL << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+        var (store, pmd) = OnePmdTable();
         var pte = store.Create(10);
         for (int i = 0; i < 512; i++)
             pte[i] = ((ulong)(0x1000 + i) << 12) | _PAGE_PRESENT | _PAGE_RW;
@@ -185,9 +193,7 @@ public class PtDumpTests
             pmd[m] = m is >= 4 and < 10
                 ? (10UL << 12) | _PAGE_PRESENT | _PAGE_RW
                 : ((ulong)(0x40000 + m * 512) << 12) | _PAGE_PRESENT | (m == 0 ? 0 : _PAGE_RW) | _PAGE_PSE;
-        KernelMm.Model.Dump.AddressMarker[] markers = [new(0, "Silent", 1), new(1UL << 63, "Kernel Space"), new(ulong.MaxValue, null)];
-        var summed = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: true);
-        var noted = KernelMm.Model.Dump.PtDump.Walk(store, 1, checkWx: true, markers, summarizeSilentTables: false);
+        var (summed, noted) = SummedAndNoted(store, maxLines: 1);
         Assert.Multiple(() =>
         {
             Assert.That(summed.SilentTables, Is.EqualTo(6));

@@ -305,17 +305,23 @@ public class TlbSetTests
         Assert.That(k.Log.Warnings.Single().Message, Does.Contain("cached 2M"));
     }
 
-    [Test]
-    public void ACpuThatSwitchedPgdsIsWalkedAgain()
+    /// <summary>A process with one written page at 0x500000000000, and CPU 0's TLB holding only its translation.</summary>
+    private static (Kernel K, KernelMm.Model.Mm.Process P, ulong A) UserPageCached()
     {
         var k = TestKernel.Boot(pti: false);
         var p = k.Spawn("a");
         ulong a = p.Mmap(4096, at: 0x500000000000);
         p.Touch(a, 4096, KernelMm.Model.Mm.Access.Write);
-        var t = k.Walker.Translate(p.Mm.Pgd, a)!.Value;
         var cpu = k.Tlbs.Cpus[0];
         cpu.FlushAll();
-        cpu.Fill(t);
+        cpu.Fill(k.Walker.Translate(p.Mm.Pgd, a)!.Value);
+        return (k, p, a);
+    }
+
+    [Test]
+    public void ACpuThatSwitchedPgdsIsWalkedAgain()
+    {
+        var (k, p, a) = UserPageCached();
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "own"), Is.Zero, "coherent under its own pgd");
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => k.InitTopPgt, k.Log, "other"), Is.EqualTo(1), "under init_mm's pgd the address maps nothing");
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "back"), Is.Zero);
@@ -329,14 +335,7 @@ public class TlbSetTests
     [Test]
     public void ATableFreedAndMadeAgainInTheSameFrameLeavesItsTranslationsStale()
     {
-        var k = TestKernel.Boot(pti: false);
-        var p = k.Spawn("a");
-        ulong a = p.Mmap(4096, at: 0x500000000000);
-        p.Touch(a, 4096, KernelMm.Model.Mm.Access.Write);
-        var t = k.Walker.Translate(p.Mm.Pgd, a)!.Value;
-        var cpu = k.Tlbs.Cpus[0];
-        cpu.FlushAll();
-        cpu.Fill(t);
+        var (k, p, a) = UserPageCached();
         Assert.That(k.Tlbs.CheckCoherence(k.Walker, _ => p.Mm.Pgd, k.Log, "before"), Is.Zero);
         var pte = k.Walker.LookupAddress(p.Mm.Pgd, a);
         ulong old = k.Walker.Read(pte);
