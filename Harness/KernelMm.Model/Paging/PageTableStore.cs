@@ -124,6 +124,8 @@ public sealed class PageTableStore
         /// <summary>Non-none entries of each table.</summary>
         public readonly ushort[] Used = new ushort[1 << SegShift];
         public readonly int[] Pfn = new int[1 << SegShift]; // frames are below 2^31
+        /// <summary>Each table's <see cref="PageWord"/>.</summary>
+        public readonly ulong[] Word = new ulong[1 << SegShift];
     }
 
     /// <summary>The entries of the table in frame <paramref name="pfn"/>.</summary>
@@ -163,6 +165,7 @@ public sealed class PageTableStore
         seg.Used[off] = 0;
         seg.Dense[off] = null;
         seg.Pfn[off] = (int)pfn;
+        seg.Word[off] = 0;
         ids[pfn & DirMask] = id;
         Count++;
         return new PageTable(this, id);
@@ -200,6 +203,21 @@ public sealed class PageTableStore
         seg.Used[off] = 0;
         _freeIds.Push(id);
         Count--;
+    }
+
+    /// <summary>
+    /// A word of the table frame's struct page that the model itself never reads, kept with
+    /// the table: zero when the table is made, gone when it is removed. It is what a patch
+    /// keeps per table, as pte-refcount's RFC 4/7 adds <c>unsigned long pte_refcount; /* only
+    /// for PTE page */</c> to struct page. A null reference when <paramref name="pfn"/> holds no table.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref ulong PageWord(long pfn)
+    {
+        int id = IdOf(pfn);
+        if (id == 0)
+            return ref Unsafe.NullRef<ulong>();
+        return ref _segs[id >> SegShift].Word[id & SegMask];
     }
 
     /// <summary>All table frames, in pfn order.</summary>

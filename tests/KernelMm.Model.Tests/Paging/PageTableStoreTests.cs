@@ -410,4 +410,30 @@ public class PageTableStoreTests
         Assert.That(store.WrittenSince(at, [PageTableStore.PathKey(id, 9)]), Is.True, "entry 9 never changed, but the log cannot tell any more");
         Assert.That(store.WrittenSince(at + 2, [PageTableStore.PathKey(id, 9)]), Is.False, "from a count the log still covers");
     }
+
+    /// <summary>
+    /// The table page's word (pte-refcount's page->pte_refcount) lives and dies with the table:
+    /// zero when made, kept through entry changes, gone with the frame's table, zero again when
+    /// a table is made in the same frame (its slot reused by another frame's table too).
+    /// </summary>
+    [Test]
+    public void APageWordLivesAndDiesWithItsTable()
+    {
+        var (store, t) = TableWith(1, 2);
+        Assert.That(store.PageWord(0x100), Is.Zero, "made zeroed");
+        store.PageWord(0x100) = 0x8000_0000_0000_0403;
+        t[3] = Entry(3);
+        t[1] = 0;
+        for (int i = 10; i < 20; i++)
+            t[i] = Entry(i); // the table becomes a full array
+        Assert.That(store.PageWord(0x100), Is.EqualTo(0x8000_0000_0000_0403UL), "the model never touches it");
+        Assert.That(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref store.PageWord(0x101)), "a frame with no table has no word");
+        store.Remove(0x100);
+        Assert.That(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref store.PageWord(0x100)), "gone with the table");
+        store.Create(0x200); // takes the freed table's slot
+        Assert.That(store.PageWord(0x200), Is.Zero, "a reused slot starts from zero");
+        store.PageWord(0x200) = 7;
+        store.Create(0x100);
+        Assert.That((store.PageWord(0x100), store.PageWord(0x200)), Is.EqualTo((0UL, 7UL)));
+    }
 }
