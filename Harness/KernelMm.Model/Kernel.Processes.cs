@@ -227,12 +227,13 @@ public sealed partial class Kernel
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void ReleasePage(long pfn)
     {
-        if (!Buddy.PutPageTestzero(pfn))
+        // One lookup of the page for the whole of release_pages' step.
+        ref var page = ref Frames.MaterializedOrNull(pfn);
+        if (!Buddy.PutPageTestzero(ref page, pfn))
             return;
-        ref var page = ref Frames[pfn];
         page.Flags &= ~(PageFlags.PG_lru | PageFlags.PG_active);
         Memcgs.UnchargeListPage(pfn, ref page);
-        Buddy.FreeFrozenPages(pfn, 0);
+        Buddy.FreeFrozenPage(ref page, pfn);
         if ((Faults & Diagnostics.FaultInjection.DoubleFree) != 0)
             Buddy.FreePages(pfn, 0);
     }

@@ -88,23 +88,24 @@ public sealed class BuddyAllocator
 
     private void AddToFreeList(Zone zone, long pfn, int order, bool tail)
     {
-        if (order < MAX_ORDER)
-        {
-            ref var page = ref _frames[pfn];
-            page.MapCount = MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE;
-            page.Order = order;
-        }
-        else if (!_frames.IsPristine(pfn))
+        if (order == MAX_ORDER)
         {
             // A chunk merged back to one max-order block needs no page array any more.
-            _frames.Dematerialize(pfn);
+            if (!_frames.IsPristine(pfn))
+                _frames.Dematerialize(pfn);
+            AddMaxOrderToFreeList(zone, pfn, tail);
+            return;
         }
-
+        // Below MAX_ORDER the links are the head page's own (page->lru): one lookup for it,
+        // one for the old head or tail it joins.
+        ref var page = ref _frames[pfn];
+        page.MapCount = MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE;
+        page.Order = order;
         if (tail)
         {
             long old = zone.Tail[order];
-            SetNext(order, pfn, -1);
-            SetPrev(order, pfn, old);
+            page.Link0 = Pack(-1);
+            page.Link1 = Pack(old);
             if (old >= 0)
                 SetNext(order, old, pfn);
             else
@@ -114,8 +115,8 @@ public sealed class BuddyAllocator
         else
         {
             long old = zone.Head[order];
-            SetPrev(order, pfn, -1);
-            SetNext(order, pfn, old);
+            page.Link1 = Pack(-1);
+            page.Link0 = Pack(old);
             if (old >= 0)
                 SetPrev(order, old, pfn);
             else
@@ -125,10 +126,49 @@ public sealed class BuddyAllocator
         zone.NrFree[order]++;
     }
 
+    private void AddMaxOrderToFreeList(Zone zone, long pfn, bool tail)
+    {
+        if (tail)
+        {
+            long old = zone.Tail[MAX_ORDER];
+            SetNext(MAX_ORDER, pfn, -1);
+            SetPrev(MAX_ORDER, pfn, old);
+            if (old >= 0)
+                SetNext(MAX_ORDER, old, pfn);
+            else
+                zone.Head[MAX_ORDER] = pfn;
+            zone.Tail[MAX_ORDER] = pfn;
+        }
+        else
+        {
+            long old = zone.Head[MAX_ORDER];
+            SetPrev(MAX_ORDER, pfn, -1);
+            SetNext(MAX_ORDER, pfn, old);
+            if (old >= 0)
+                SetPrev(MAX_ORDER, old, pfn);
+            else
+                zone.Tail[MAX_ORDER] = pfn;
+            zone.Head[MAX_ORDER] = pfn;
+        }
+        zone.NrFree[MAX_ORDER]++;
+    }
+
     private void DelFromFreeList(Zone zone, long pfn, int order)
     {
-        long next = Next(order, pfn);
-        long prev = Prev(order, pfn);
+        // __ClearPageBuddy and set_page_private(page, 0): the head is an ordinary page again;
+        // below MAX_ORDER its links are read and cleared through one lookup.
+        ref var page = ref _frames[pfn];
+        long next, prev;
+        if (order == MAX_ORDER)
+        {
+            next = Next(order, pfn);
+            prev = Prev(order, pfn);
+        }
+        else
+        {
+            next = Unpack(page.Link0);
+            prev = Unpack(page.Link1);
+        }
         if (prev >= 0)
             SetNext(order, prev, next);
         else
@@ -139,8 +179,6 @@ public sealed class BuddyAllocator
             zone.Tail[order] = prev;
         zone.NrFree[order]--;
 
-        // __ClearPageBuddy and set_page_private(page, 0): the head is an ordinary page again.
-        ref var page = ref _frames[pfn];
         page.MapCount = MapcountValues.Unmapped;
         page.Order = 0;
         page.Link0 = 0;
@@ -308,14 +346,36 @@ public sealed class BuddyAllocator
     public bool PutPageTestzero(long pfn) => DropReference(pfn, "put again");
 
     /// <summary>One reference fewer; true at zero. A page with none left is the VM_BUG_ON_PAGE, recorded.</summary>
-    private bool DropReference(long pfn, string what)
+    private bool DropReference(long pfn, string what) => DropReference(ref _frames.MaterializedOrNull(pfn), pfn, what);
+
+    private bool DropReference(ref Page page, long pfn, string what)
     {
         // A frame of a never-touched free block has no reference to drop.
-        ref var page = ref _frames.MaterializedOrNull(pfn);
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref page) && !page.IsBuddy && page.RefCount > 0)
             return --page.Link0 == 0;
         _log.Warn("double-free", $"page:{pfn:x5} refcount:0 {what}: VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
         return false;
+    }
+
+    /// <summary>
+    /// put_page_testzero on the page of <paramref name="pfn"/> that release_pages has in hand
+    /// (<see cref="PageFrames.MaterializedOrNull"/>): true when it was the last reference.
+    /// </summary>
+    public bool PutPageTestzero(ref Page page, long pfn) => DropReference(ref page, pfn, "put again");
+
+    /// <summary>
+    /// free_unref_page of one order-0 page whose last reference is gone, in hand: what
+    /// <see cref="FreeFrozenPages"/> does at order 0, without finding the page again.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public void FreeFrozenPage(ref Page page, long pfn)
+    {
+        FreePagesPrepareHook?.Invoke(pfn, 0);
+        if (!FreePagePrepare(ref page, pfn))
+            return;
+        var zone = ZoneOf(pfn);
+        _vmstat.Count(VmEventItem.PGFREE, 1);
+        FreeOnePage(zone, pfn, 0, toTail: false);
     }
 
     /// <summary>free_unref_page: free a block whose last reference is already gone (release_pages).</summary>
@@ -361,7 +421,7 @@ public sealed class BuddyAllocator
     {
         FreePagesPrepareHook?.Invoke(pfn, order);
         if (order == 0)
-            return FreePagePrepare(pfn);
+            return FreePagePrepare(ref _frames[pfn], pfn);
         // page->mapping of an anonymous page is only its anon_vma tag: cleared before the check.
         for (long i = 0; i < 1L << order; i++)
             if (_frames.Peek(pfn + i).Has(PageFlags.PG_anon))
@@ -390,11 +450,10 @@ public sealed class BuddyAllocator
     }
 
     /// <summary>free_pages_prepare's steps for one page (the order-0 free of release_pages and the page-table frees), on one struct page.</summary>
-    private bool FreePagePrepare(long pfn)
+    private bool FreePagePrepare(ref Page p, long pfn)
     {
-        ref var p = ref _frames[pfn];
         p.Flags &= ~PageFlags.PG_anon;
-        if (FreePagesCheckReason(p) is { } reason)
+        if (!IsCleanAtFree(p) && FreePagesCheckReason(p) is { } reason)
         {
             BadPage(pfn, reason);
             p.OwnerKind = PageOwnerKind.BadPage;
@@ -403,6 +462,15 @@ public sealed class BuddyAllocator
         p = Page.Fresh;
         return true;
     }
+
+    /// <summary>
+    /// The common case of free_pages_check in one test (page_expected_state): no flag to
+    /// check, no page type, no memcg, unmapped, no reference. Such a page has no bad reason.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool IsCleanAtFree(in Page p) =>
+        (p.Info & ((uint)(PageFlags.CheckAtFree | PageFlags.PG_table) | 0xff00_0000u)) == 0
+        && p.MapCount == MapcountValues.Unmapped && p.Link0 == 0;
 
     /// <summary>
     /// page_bad_reason (mm/page_alloc.c, 5.x) of free_pages_check: every test runs and the

@@ -271,17 +271,20 @@ public sealed partial class MmStruct
             var ptes = _k.Tables[ptePfn];
             ulong tableBase = addr & PMD_MASK;
             int last = pte_index(pmdEnd - 1);
+            // The table's RSS change and flush range are summed and applied once, as
+            // zap_pte_range does with its rss[] (add_mm_rss_vec) and __tlb_adjust_range.
+            long rss = 0;
+            int first = -1, lastZapped = -1;
             // Only the entries that are not none have anything to zap.
             // ptep_get_and_clear_full of each entry that is not none, then the seam set_pte would call.
             for (int i = ptes.ClearNextUsed(pte_index(addr), last, out ulong pte); i <= last; i = ptes.ClearNextUsed(i + 1, last, out pte))
             {
-                addr = tableBase + ((ulong)i << PAGE_SHIFT);
                 changed?.Invoke(this, ptePfn, pte, 0);
+                if (first < 0)
+                    first = i;
+                lastZapped = i;
                 if (pte_special(pte))
-                {
-                    tlb.TrackRange(addr, addr + PAGE_SIZE);
                     continue;
-                }
                 long pfn = pte_pfn(pte);
                 // zap_pte_range (5.x) moves a dirty pte into PG_dirty only for a page that is
                 // not anonymous (set_page_dirty); an anonymous page's dirtiness dies with it.
@@ -289,9 +292,13 @@ public sealed partial class MmStruct
                 if (pte_dirty(pte) && !page.Has(PageFlags.PG_anon))
                     page.Flags |= PageFlags.PG_dirty;
                 PageRemoveRmap(ref page);
-                AddRss(-1);
-                tlb.RemovePage(pfn, addr);
+                rss--;
+                tlb.RemovePage(pfn);
             }
+            if (rss != 0)
+                AddRss(rss);
+            if (first >= 0)
+                tlb.TrackRange(tableBase + ((ulong)first << PAGE_SHIFT), tableBase + ((ulong)(lastZapped + 1) << PAGE_SHIFT));
             if (zapped is not null && zapped(this, new PteTableZap(caller, Math.Max(start, tableBase), pmdEnd, ptePfn, AnySkipped: false)))
                 FreePte(tlb, tableBase, ptePfn);
             addr = pmdEnd;

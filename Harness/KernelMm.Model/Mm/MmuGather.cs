@@ -22,21 +22,32 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     private ulong _start = ulong.MaxValue, _end;
     private bool _freedTables;
 
-    /// <summary>tlb_remove_page: a page whose mapping was zapped.</summary>
+    /// <summary>tlb_remove_page: a page whose mapping was zapped (its range tracked as well).</summary>
     public void RemovePage(long pfn, ulong addr)
     {
         Add((int)pfn);
         TrackRange(addr, addr + 4096);
     }
 
+    /// <summary>tlb_remove_page for a caller that tracks the zapped range itself (<see cref="TrackRange"/>), once per table.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void RemovePage(long pfn) => Add((int)pfn);
+
+    private int[] _block = [];
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Add(int entry)
     {
-        if (_pages.Count == 0 || _lastBlockUsed == _pages[^1].Length)
-        {
-            _pages.Add(new int[_pages.Count == 0 ? FirstBlockPages : Math.Min(BlockPages, _pages[^1].Length * 2)]);
-            _lastBlockUsed = 0;
-        }
-        _pages[^1][_lastBlockUsed++] = entry;
+        if (_lastBlockUsed == _block.Length)
+            NewBlock();
+        _block[_lastBlockUsed++] = entry;
+    }
+
+    private void NewBlock()
+    {
+        _block = new int[_pages.Count == 0 ? FirstBlockPages : Math.Min(BlockPages, _pages[^1].Length * 2)];
+        _pages.Add(_block);
+        _lastBlockUsed = 0;
     }
 
     /// <summary>The range whose translations must go (tlb_flush_pte_range), for a cleared entry with no page to free.</summary>
@@ -90,6 +101,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
             }
         }
         _pages.Clear();
+        _block = [];
         _lastBlockUsed = 0;
         _start = ulong.MaxValue;
         _end = 0;

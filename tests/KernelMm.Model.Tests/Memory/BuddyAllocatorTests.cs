@@ -361,4 +361,43 @@ public class BuddyAllocatorTests
             Assert.That(() => _buddy.ZoneOf(4096), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("pfn 1000 is in no zone"));
         });
     }
+
+    /// <summary>
+    /// release_pages' step with the page in hand (put_page_testzero, then free_unref_page on
+    /// the same struct page) leaves every free list, head to tail, as __free_pages of each
+    /// page does, and so do the counters: 300 order-0 pages freed in a scattered order,
+    /// merging back into both max-order blocks.
+    /// </summary>
+    [Test]
+    public void FreeingPagesInHandLeavesTheFreeListsAsFreePagesDoes()
+    {
+        var other = new BuddyAllocatorTests();
+        other.SetUp();
+        var pages = new List<long>();
+        for (int i = 0; i < 300; i++)
+        {
+            long a = _buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel);
+            Assert.That(other._buddy.AllocPages(0, GfpFlags.GFP_KERNEL, PageOwnerKind.Kernel), Is.EqualTo(a));
+            pages.Add(a);
+        }
+        var order = pages.Select((p, i) => (p, key: (i * 7919) % 300)).OrderBy(x => x.key).Select(x => x.p).ToList();
+        for (int i = 0; i < order.Count; i++)
+        {
+            long pfn = order[i];
+            ref var page = ref _frames.MaterializedOrNull(pfn);
+            Assert.That(_buddy.PutPageTestzero(ref page, pfn), Is.True);
+            _buddy.FreeFrozenPage(ref page, pfn);
+            other._buddy.FreePages(pfn, 0);
+            if (i % 50 == 49 || i == order.Count - 1)
+                for (int o = 0; o <= BuddyAllocator.MAX_ORDER; o++)
+                    Assert.That(_buddy.FreeList(_zone, o), Is.EqualTo(other._buddy.FreeList(other._zone, o)), $"order {o} after {i + 1} frees");
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(_buddy.FreeList(_zone, 10), Is.EqualTo(new long[] { 0, 1024 }).Or.EqualTo(new long[] { 1024, 0 }), "everything merged back");
+            Assert.That(NrFree, Is.EqualTo(other.NrFree));
+            Assert.That(_vmstat[VmEventItem.PGFREE], Is.EqualTo(other._vmstat[VmEventItem.PGFREE]));
+            Assert.That(_vmstat[VmStatItem.NR_FREE_PAGES], Is.EqualTo(2048));
+        });
+    }
 }
