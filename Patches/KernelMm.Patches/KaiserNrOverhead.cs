@@ -46,13 +46,18 @@ public sealed class KaiserNrOverhead() : Patch(
             if (pgd_none(pgd[i]) || !IsKaiserTable(pte_pfn(pgd[i])))
                 continue;
             tables++;
-            foreach (ulong pud in k.Tables[pte_pfn(pgd[i])])
+            // Only the entries that are not none (NextUsed): the shadow tables are nearly empty,
+            // and reading all 512 entries of each was 1.4% of a warm suite.
+            var puds = k.Tables[pte_pfn(pgd[i])];
+            for (int u = puds.NextUsed(0); u < PageShifts.PTRS_PER_TABLE; u = puds.NextUsed(u + 1))
             {
+                ulong pud = puds[u];
                 if (pud_none(pud))
                     continue;
                 tables++;
-                foreach (ulong pmd in k.Tables[pud_pfn(pud)])
-                    if (!pmd_none(pmd))
+                var pmds = k.Tables[pud_pfn(pud)];
+                for (int m = pmds.NextUsed(0); m < PageShifts.PTRS_PER_TABLE; m = pmds.NextUsed(m + 1))
+                    if (!pmd_none(pmds[m]))
                         tables++;
             }
         }
