@@ -88,24 +88,28 @@ public sealed class BuddyAllocator
 
     private void AddToFreeList(Zone zone, long pfn, int order, bool tail)
     {
+        // list_add or list_add_tail: the block's own links, then its neighbour's (or the list's ends).
+        long old = tail ? zone.Tail[order] : zone.Head[order];
+        long next = tail ? -1 : old, prev = tail ? old : -1;
         if (order == MAX_ORDER)
         {
             // A chunk merged back to one max-order block needs no page array any more.
             if (!_frames.IsPristine(pfn))
                 _frames.Dematerialize(pfn);
-            AddMaxOrderToFreeList(zone, pfn, tail);
-            return;
+            _maxNext[pfn >> PageFrames.ChunkShift] = Pack(next);
+            _maxPrev[pfn >> PageFrames.ChunkShift] = Pack(prev);
         }
-        // Below MAX_ORDER the links are the head page's own (page->lru): one lookup for it,
-        // one for the old head or tail it joins.
-        ref var page = ref _frames[pfn];
-        page.MapCount = MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE;
-        page.Order = order;
+        else
+        {
+            // Below MAX_ORDER the links are the head page's own (page->lru): one lookup.
+            ref var page = ref _frames[pfn];
+            page.MapCount = MapcountValues.PAGE_BUDDY_MAPCOUNT_VALUE;
+            page.Order = order;
+            page.Link0 = Pack(next);
+            page.Link1 = Pack(prev);
+        }
         if (tail)
         {
-            long old = zone.Tail[order];
-            page.Link0 = Pack(-1);
-            page.Link1 = Pack(old);
             if (old >= 0)
                 SetNext(order, old, pfn);
             else
@@ -114,9 +118,6 @@ public sealed class BuddyAllocator
         }
         else
         {
-            long old = zone.Head[order];
-            page.Link1 = Pack(-1);
-            page.Link0 = Pack(old);
             if (old >= 0)
                 SetPrev(order, old, pfn);
             else
@@ -124,33 +125,6 @@ public sealed class BuddyAllocator
             zone.Head[order] = pfn;
         }
         zone.NrFree[order]++;
-    }
-
-    private void AddMaxOrderToFreeList(Zone zone, long pfn, bool tail)
-    {
-        if (tail)
-        {
-            long old = zone.Tail[MAX_ORDER];
-            SetNext(MAX_ORDER, pfn, -1);
-            SetPrev(MAX_ORDER, pfn, old);
-            if (old >= 0)
-                SetNext(MAX_ORDER, old, pfn);
-            else
-                zone.Head[MAX_ORDER] = pfn;
-            zone.Tail[MAX_ORDER] = pfn;
-        }
-        else
-        {
-            long old = zone.Head[MAX_ORDER];
-            SetPrev(MAX_ORDER, pfn, -1);
-            SetNext(MAX_ORDER, pfn, old);
-            if (old >= 0)
-                SetPrev(MAX_ORDER, old, pfn);
-            else
-                zone.Tail[MAX_ORDER] = pfn;
-            zone.Head[MAX_ORDER] = pfn;
-        }
-        zone.NrFree[MAX_ORDER]++;
     }
 
     private void DelFromFreeList(Zone zone, long pfn, int order)
