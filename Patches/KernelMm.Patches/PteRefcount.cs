@@ -68,8 +68,10 @@ public sealed class PteRefcount() : Patch(
         private readonly Kernel _k = k;
 
         // The word's top bit says pte_ref_init ran for the table (a user PTE table made while
-        // the patch was applied); the counts are the rest, with the arithmetic of an unsigned
-        // long in their low bits.
+        // the patch was applied); the counts are the low 63 bits, wrapping there, so the 20
+        // bits the RFC reads (mapped and zero counts) behave as in its unsigned long, skews and
+        // underflows included. A word cannot outlive its table, so the check of a count kept
+        // for a frame that is no longer a table (a dictionary by pfn could) has nothing to find.
         private const ulong Initialised = 1UL << 63;
         private const ulong CountBits = ~Initialised;
 

@@ -442,7 +442,7 @@ public sealed class BuddyAllocator
     /// check, no page type, no memcg, unmapped, no reference. Such a page has no bad reason.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static bool IsCleanAtFree(in Page p) =>
+    internal static bool IsCleanAtFree(in Page p) =>
         (p.Info & ((uint)(PageFlags.CheckAtFree | PageFlags.PG_table) | 0xff00_0000u)) == 0
         && p.MapCount == MapcountValues.Unmapped && p.Link0 == 0;
 

@@ -272,7 +272,8 @@ public sealed partial class MmStruct
             ulong tableBase = addr & PMD_MASK;
             int last = pte_index(pmdEnd - 1);
             // The table's RSS change and flush range are summed and applied once, as
-            // zap_pte_range does with its rss[] (add_mm_rss_vec) and __tlb_adjust_range.
+            // zap_pte_range does with its rss[] (add_mm_rss_vec) and __tlb_adjust_range: a hook
+            // called inside the loop sees the RSS of before the table, as the kernel's would.
             long rss = 0;
             int first = -1, lastZapped = -1;
             // Only the entries that are not none have anything to zap.

@@ -21,6 +21,8 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     private int _lastBlockUsed;
     private ulong _start = ulong.MaxValue, _end;
     private bool _freedTables;
+    // The block being filled (the last of _pages), kept in a field for the per-page Add.
+    private int[] _block = [];
 
     /// <summary>tlb_remove_page: a page whose mapping was zapped (its range tracked as well).</summary>
     public void RemovePage(long pfn, ulong addr)
@@ -32,8 +34,6 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
     /// <summary>tlb_remove_page for a caller that tracks the zapped range itself (<see cref="TrackRange"/>), once per table.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void RemovePage(long pfn) => Add((int)pfn);
-
-    private int[] _block = [];
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Add(int entry)
@@ -50,7 +50,7 @@ internal sealed class MmuGather(Kernel k, MmStruct mm)
         _lastBlockUsed = 0;
     }
 
-    /// <summary>The range whose translations must go (tlb_flush_pte_range), for a cleared entry with no page to free.</summary>
+    /// <summary>The range whose translations must go (__tlb_adjust_range): a table's zapped entries at once, or a cleared entry with no page to free.</summary>
     public void TrackRange(ulong start, ulong end)
     {
         _start = Math.Min(_start, start);
