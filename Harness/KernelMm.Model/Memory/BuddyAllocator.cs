@@ -338,8 +338,8 @@ public sealed class BuddyAllocator
     public bool PutPageTestzero(ref Page page, long pfn) => DropReference(ref page, pfn, "put again");
 
     /// <summary>
-    /// free_unref_page of one order-0 page whose last reference is gone, in hand: what
-    /// <see cref="FreeFrozenPages"/> does at order 0, without finding the page again.
+    /// free_unref_page of one order-0 page whose last reference is gone, in hand (release_pages
+    /// finds it once); every order-0 free, <see cref="FreePages"/> and <see cref="FreeFrozenPages"/> too, ends here.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void FreeFrozenPage(ref Page page, long pfn)
@@ -378,6 +378,12 @@ public sealed class BuddyAllocator
     /// <summary>__free_pages_ok: free_pages_prepare, then merge into the free lists.</summary>
     private void FreeThePages(long pfn, int order)
     {
+        // Order 0 has one path, the one release_pages takes with the page in hand.
+        if (order == 0)
+        {
+            FreeFrozenPage(ref _frames[pfn], pfn);
+            return;
+        }
         if (!FreePagesPrepare(pfn, order))
             return;
         var zone = ZoneOf(pfn);
@@ -386,16 +392,14 @@ public sealed class BuddyAllocator
     }
 
     /// <summary>
-    /// free_pages_prepare: the hook (kmem uncharge in the patched kernel), then
-    /// free_pages_check on every page of the block. A bad page is reported, the kernel
-    /// tainted, and the block leaked, as bad_page() leaves it.
+    /// free_pages_prepare of a block above order 0 (order 0 is <see cref="FreePagePrepare"/>):
+    /// the hook (kmem uncharge in the patched kernel), then free_pages_check on every page of
+    /// the block. A bad page is reported, the kernel tainted, and the block leaked, as
+    /// bad_page() leaves it.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool FreePagesPrepare(long pfn, int order)
     {
         FreePagesPrepareHook?.Invoke(pfn, order);
-        if (order == 0)
-            return FreePagePrepare(ref _frames[pfn], pfn);
         // page->mapping of an anonymous page is only its anon_vma tag: cleared before the check.
         for (long i = 0; i < 1L << order; i++)
             if (_frames.Peek(pfn + i).Has(PageFlags.PG_anon))
